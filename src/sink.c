@@ -1,0 +1,381 @@
+/*
+ * sink.c - the durable-write helper (see sink.h).
+ *
+ * Owns: the two buffers, the temp file's descriptor, and its name until the
+ * temp file is renamed or removed.  Writes are issued with an explicit
+ * offset and never more than one at a time, so data lands in order.  The
+ * final steps (fsync, close, link, rename, directory fsync, history pruning)
+ * are a handful of blocking syscalls that run as one job on the libuv
+ * threadpool, so the loop never blocks on the disk.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pghealthd/log.h"
+#include "pghealthd/sink.h"
+
+static void sink_open_cb(uv_fs_t *req);
+static void sink_write_cb(uv_fs_t *req);
+
+static void sink_fail(struct pgh_sink *s, int err, const char *what, const char *path)
+{
+	if (s->error != 0)
+		return;
+	s->error = err;
+	s->errmsg = pgh_xasprintf("%s %s: %s", what, path, strerror(-err));
+}
+
+void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_opts *o)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->loop = loop;
+	s->fd = -1;
+	s->fsync = o->fsync;
+	s->dir = pgh_xstrdup(o->dir);
+	s->path = pgh_xasprintf("%s/%s", o->dir, o->name);
+	s->tmp_path = pgh_xasprintf("%s/.%s.tmp", o->dir, o->name);
+	if (o->history != NULL && o->history_keep > 0) {
+		s->history_dir = pgh_xasprintf("%s/history/%s", o->dir, o->history);
+		s->history_path = pgh_xasprintf("%s/%s.csv", s->history_dir, o->stamp);
+		s->history_keep = o->history_keep;
+	}
+	s->fill_cap = PGH_SINK_FLUSH_BYTES + 64 * 1024;
+	s->fill = pgh_xmalloc(s->fill_cap);
+	s->state = PGH_SINK_OPENING;
+	s->open_req.data = s;
+	/* O_EXCL|O_NOFOLLOW: never write through a planted file or symlink. */
+	r = uv_fs_open(loop, &s->open_req, s->tmp_path,
+	               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640, sink_open_cb);
+	if (r < 0) {
+		/* The callback will not run: treat it as a failed open. */
+		s->open_req.result = r;
+		uv_fs_req_cleanup(&s->open_req);
+		sink_fail(s, r, "open", s->tmp_path);
+		s->state = PGH_SINK_OPEN;
+	}
+}
+
+/* Swap buffers and write what was filled, at the current offset. */
+static void sink_write_start(struct pgh_sink *s)
+{
+	char *tmp = s->flight;
+	size_t cap = s->flight_cap;
+	uv_buf_t buf;
+	int r;
+
+	s->flight = s->fill;
+	s->flight_cap = s->fill_cap;
+	s->flight_len = s->fill_len;
+	s->fill = tmp != NULL ? tmp : pgh_xmalloc(PGH_SINK_FLUSH_BYTES + 64 * 1024);
+	s->fill_cap = tmp != NULL ? cap : PGH_SINK_FLUSH_BYTES + 64 * 1024;
+	s->fill_len = 0;
+
+	buf = uv_buf_init(s->flight, (unsigned)s->flight_len);
+	s->write_req.data = s;
+	r = uv_fs_write(s->loop, &s->write_req, s->fd, &buf, 1, s->offset, sink_write_cb);
+	if (r < 0) {
+		uv_fs_req_cleanup(&s->write_req);
+		sink_fail(s, r, "write", s->tmp_path);
+		s->flight_len = 0;
+		return;
+	}
+	s->writing = true;
+}
+
+static void sink_close_start(struct pgh_sink *s);
+
+/*
+ * Decide what to do next when no write is in flight: write the next full
+ * buffer, or, once finishing, write the rest and then close.
+ */
+static void sink_pump(struct pgh_sink *s)
+{
+	if (s->writing || s->state != PGH_SINK_OPEN)
+		return;
+	if (s->error != 0)
+		s->fill_len = 0;
+	if (s->fill_len >= PGH_SINK_FLUSH_BYTES || (s->finishing && s->fill_len > 0)) {
+		sink_write_start(s);
+		if (s->writing)
+			return;
+	}
+	if (s->finishing)
+		sink_close_start(s);
+}
+
+/* After a write or the open completes: move on, and wake a paused producer. */
+static void sink_progress(struct pgh_sink *s)
+{
+	sink_pump(s);
+	if (s->state == PGH_SINK_OPEN && !s->finishing && s->drain_cb != NULL && !pgh_sink_full(s))
+		s->drain_cb(s);
+}
+
+static void sink_open_cb(uv_fs_t *req)
+{
+	struct pgh_sink *s = req->data;
+	ssize_t r = req->result;
+
+	uv_fs_req_cleanup(req);
+	if (r < 0)
+		sink_fail(s, (int)r, "open", s->tmp_path);
+	else
+		s->fd = (uv_file)r;
+	s->state = PGH_SINK_OPEN;
+	sink_progress(s);
+}
+
+static void sink_write_cb(uv_fs_t *req)
+{
+	struct pgh_sink *s = req->data;
+	ssize_t r = req->result;
+
+	uv_fs_req_cleanup(req);
+	s->writing = false;
+	if (r < 0)
+		sink_fail(s, (int)r, "write", s->tmp_path);
+	else if ((size_t)r != s->flight_len) /* libuv retries short writes itself */
+		sink_fail(s, -EIO, "short write to", s->tmp_path);
+	s->offset += (int64_t)s->flight_len;
+	s->flight_len = 0;
+	sink_progress(s);
+}
+
+char *pgh_sink_reserve(struct pgh_sink *s, size_t n)
+{
+	if (s->fill_cap - s->fill_len < n) {
+		s->fill_cap = s->fill_len + n + PGH_SINK_FLUSH_BYTES;
+		s->fill = pgh_xrealloc(s->fill, s->fill_cap);
+	}
+	return s->fill + s->fill_len;
+}
+
+void pgh_sink_commit(struct pgh_sink *s, size_t n)
+{
+	s->fill_len += n;
+	s->bytes += n;
+	if (s->fill_len >= PGH_SINK_FLUSH_BYTES)
+		sink_pump(s);
+}
+
+void pgh_sink_append(struct pgh_sink *s, const void *p, size_t n)
+{
+	memcpy(pgh_sink_reserve(s, n), p, n);
+	pgh_sink_commit(s, n);
+}
+
+void pgh_sink_finish(struct pgh_sink *s, bool publish, pgh_sink_done_cb done_cb)
+{
+	if (s->finishing)
+		pgh_bug("pgh_sink_finish called twice on %s", s->path);
+	s->finishing = true;
+	s->publish = publish;
+	s->done_cb = done_cb;
+	s->drain_cb = NULL;
+	if (!publish)
+		s->fill_len = 0;
+	sink_pump(s); /* when OPENING, sink_open_cb pumps */
+}
+
+/* mkdir -p for the two levels history/<check>; EEXIST is fine. */
+static int mkdir_history(const char *dir, const char *history_dir)
+{
+	char *top = pgh_xasprintf("%s/history", dir);
+	int r = 0;
+
+	if (mkdir(top, 0750) < 0 && errno != EEXIST)
+		r = -errno;
+	free(top);
+	if (r == 0 && mkdir(history_dir, 0750) < 0 && errno != EEXIST)
+		r = -errno;
+	return r;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Keep the newest `keep` copies in a history directory.  Names are UTC
+ * stamps, so name order is time order.  Runs on the threadpool.
+ */
+static void prune_history(const char *dir, unsigned keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			names = pgh_xrealloc(names, cap * sizeof(*names));
+		}
+		names[n++] = pgh_xstrdup(e->d_name);
+	}
+	if (n > keep) {
+		qsort(names, n, sizeof(*names), name_cmp);
+		for (size_t i = 0; i < n - keep; i++)
+			(void)unlinkat(dirfd(d), names[i], 0);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Hard-link the finished temp file into the history directory. */
+static void publish_history(struct pgh_sink *s)
+{
+	int r = mkdir_history(s->dir, s->history_dir);
+
+	if (r < 0) {
+		sink_fail(s, r, "mkdir", s->history_dir);
+		return;
+	}
+	if (link(s->tmp_path, s->history_path) < 0) {
+		/* Two runs in one second: the newer one wins. */
+		if (errno != EEXIST || unlink(s->history_path) < 0 ||
+		    link(s->tmp_path, s->history_path) < 0) {
+			sink_fail(s, -errno, "link", s->history_path);
+			return;
+		}
+	}
+	if (s->fsync && (r = fsync_dir(s->history_dir)) < 0)
+		sink_fail(s, r, "fsync", s->history_dir);
+}
+
+/*
+ * The blocking tail of a sink, on the threadpool: make the bytes durable,
+ * close, then either publish (link into history, rename, fsync the
+ * directory) or remove the temp file.  Only this thread touches the sink
+ * until sink_close_done() runs on the loop.
+ */
+static void sink_close_work(uv_work_t *w)
+{
+	struct pgh_sink *s = w->data;
+	bool publish = s->publish && s->error == 0 && s->fd >= 0;
+	int r;
+
+	if (s->fd >= 0) {
+		if (publish && s->fsync && fsync(s->fd) < 0)
+			sink_fail(s, -errno, "fsync", s->tmp_path);
+		if (close(s->fd) < 0 && errno != EINTR)
+			sink_fail(s, -errno, "close", s->tmp_path);
+		s->fd = -1;
+		publish = publish && s->error == 0;
+	}
+	if (publish && s->history_dir != NULL) {
+		publish_history(s);
+		publish = s->error == 0;
+	}
+	if (publish && rename(s->tmp_path, s->path) < 0) {
+		sink_fail(s, -errno, "rename to", s->path);
+		publish = false;
+	}
+	if (publish && s->fsync && (r = fsync_dir(s->dir)) < 0)
+		sink_fail(s, r, "fsync", s->dir);
+	if (!publish)
+		(void)unlink(s->tmp_path);
+	if (publish && s->history_dir != NULL)
+		prune_history(s->history_dir, s->history_keep);
+}
+
+static void sink_close_done(uv_work_t *w, int status)
+{
+	struct pgh_sink *s = w->data;
+
+	(void)status; /* uv_queue_work jobs are never cancelled here */
+	s->state = PGH_SINK_DONE;
+	s->done_cb(s, s->error);
+}
+
+static void sink_close_start(struct pgh_sink *s)
+{
+	int r;
+
+	s->state = PGH_SINK_CLOSING;
+	s->work.data = s;
+	r = uv_queue_work(s->loop, &s->work, sink_close_work, sink_close_done);
+	if (r < 0)
+		pgh_bug("uv_queue_work: %s", uv_strerror(r));
+}
+
+void pgh_sink_release(struct pgh_sink *s)
+{
+	free(s->fill);
+	free(s->flight);
+	free(s->path);
+	free(s->tmp_path);
+	free(s->dir);
+	free(s->history_dir);
+	free(s->history_path);
+	free(s->errmsg);
+	s->fill = s->flight = s->path = s->tmp_path = s->dir = NULL;
+	s->history_dir = s->history_path = s->errmsg = NULL;
+}
+
+static void unlink_cb(uv_fs_t *req)
+{
+	uv_fs_req_cleanup(req);
+	free(req);
+}
+
+void pgh_sink_unlink(uv_loop_t *loop, const char *dir, const char *name)
+{
+	uv_fs_t *req = pgh_xmalloc(sizeof(*req));
+	char *path = pgh_xasprintf("%s/%s", dir, name);
+
+	if (uv_fs_unlink(loop, req, path, unlink_cb) < 0) {
+		uv_fs_req_cleanup(req);
+		free(req);
+	}
+	free(path);
+}
+
+int pgh_sink_remove_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -errno;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (e->d_name[0] != '.' || len < 6 || strcmp(e->d_name + len - 4, ".tmp") != 0)
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
+			pgh_info("removed stale temp file %s/%s", dir, e->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
