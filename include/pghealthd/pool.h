@@ -1,0 +1,118 @@
+/*
+ * pool.h - a small pool of nonblocking libpq connections on a libuv loop.
+ *
+ * Every connection is driven by one entry point (its uv_poll callback) that
+ * switches on the connection's state; exactly one function writes that state.
+ *
+ *   state        on which list            what the socket is doing
+ *   CONNECTING   pool->conns              PQconnectPoll, own deadline timer
+ *   SETUP        pool->conns              TimeZone / session_sql in flight
+ *   IDLE         pool->conns (no owner)   readable armed: notices, EOF
+ *   BUSY         pool->conns, conn->owner one query (and its prelude) in flight
+ *   CLOSING      none                     handles closing; freed in close cb
+ *
+ * Work waits in a FIFO of struct pgh_request.  The pool grows while work
+ * waits, never above max_connections, persists across rounds, closes idle
+ * connections above min_connections after idle_timeout, and reconnects with
+ * capped exponential backoff plus jitter after a failure.
+ */
+#ifndef PGHEALTHD_POOL_H
+#define PGHEALTHD_POOL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "pghealthd/common.h"
+#include "pghealthd/config.h"
+
+enum pgh_conn_state {
+	PGH_CONN_CONNECTING,
+	PGH_CONN_SETUP,
+	PGH_CONN_IDLE,
+	PGH_CONN_BUSY,
+	PGH_CONN_CLOSING,
+};
+
+const char *pgh_conn_state_str(enum pgh_conn_state st);
+
+struct pgh_conn;
+struct pgh_pool;
+
+/* A piece of work waiting for a connection. */
+struct pgh_request {
+	/* The connection is now BUSY and the requester's until pgh_conn_release(). */
+	void (*granted)(struct pgh_request *req, struct pgh_conn *c);
+	/* No connection could be had (cluster unreachable, shutdown). */
+	void (*failed)(struct pgh_request *req, const char *errmsg);
+	struct pgh_request *next; /* pool-private: FIFO link */
+	bool queued;              /* pool-private */
+};
+
+/*
+ * What a query's owner hears.  Both run on the loop, from inside the
+ * connection's poll callback, never synchronously from pgh_conn_query().
+ */
+struct pgh_query_ops {
+	/* One result (owned by the callee: PQclear it).  Return false to pause
+	 * reading (backpressure); pgh_conn_resume() continues. */
+	bool (*result)(struct pgh_conn *c, PGresult *res, void *arg);
+	/* The query is over: errmsg is NULL when the connection is fine and
+	 * ready for pgh_conn_release(), else why it was lost. */
+	void (*done)(struct pgh_conn *c, const char *errmsg, void *arg);
+};
+
+struct pgh_pool_stats {
+	unsigned open; /* connections not CLOSING */
+	unsigned busy;
+	unsigned peak;     /* most open at once */
+	uint64_t connects; /* successful connections made */
+	uint64_t failures; /* failed connection attempts and lost connections */
+};
+
+/* Create a pool for cfg (borrowed; must outlive the pool or be swapped). */
+struct pgh_pool *pgh_pool_new(uv_loop_t *loop, const struct pgh_config *cfg);
+
+/* Open min_connections now (daemon mode). */
+void pgh_pool_warm(struct pgh_pool *p);
+
+/* Queue a request; granted/failed runs later, never synchronously. */
+void pgh_pool_submit(struct pgh_pool *p, struct pgh_request *req);
+
+/* Take a request back out of the queue (no callback runs). */
+void pgh_pool_withdraw(struct pgh_pool *p, struct pgh_request *req);
+
+/*
+ * Send sql on a BUSY connection: first SET statement_timeout when the
+ * session's value differs from timeout_ms (0 = leave it), then sql with
+ * PQsendQuery, in single-row mode when single_row.  Results arrive via ops.
+ */
+void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, bool single_row,
+                    const struct pgh_query_ops *ops, void *arg);
+
+/* Continue reading after a result callback returned false. */
+void pgh_conn_resume(struct pgh_conn *c);
+
+/*
+ * Ask the server to cancel the statement running on a BUSY connection.  The
+ * request runs on the threadpool; the connection is not reused until it has
+ * finished.  Without a cancel key the connection is marked for dropping.
+ */
+void pgh_conn_cancel(struct pgh_conn *c);
+
+/* Give up on a BUSY connection now: the owner hears done(errmsg = why). */
+void pgh_conn_drop(struct pgh_conn *c, const char *why);
+
+/* Give a BUSY connection back (after ops->done); a broken one is closed. */
+void pgh_conn_release(struct pgh_conn *c);
+
+/* The connection's libpq handle (for PQfname & co. on results). */
+PGconn *pgh_conn_pg(struct pgh_conn *c);
+
+/* Close every connection, fail queued requests; done runs once all is closed. */
+void pgh_pool_close(struct pgh_pool *p, void (*done)(void *arg), void *arg);
+
+void pgh_pool_get_stats(const struct pgh_pool *p, struct pgh_pool_stats *st);
+
+#endif

@@ -1,0 +1,1003 @@
+/*
+ * pool.c - nonblocking libpq connections on uv_poll, and the pool of them.
+ *
+ * Owns: every struct pgh_conn (freed in the last handle's close callback),
+ * their PGconn, their poll and timer handles, the request FIFO links, and
+ * the pool's own retry timer.  Requests and query owners are borrowed.
+ *
+ * Rules this file lives by (see the field notes in ARCHITECTURE.md):
+ *  - the poll handle is (re)armed after every libpq call that may touch the
+ *    socket, and replaced when PQsocket() changes while connecting;
+ *  - when libpq closes the socket itself (EOF, failure) the poll handle is
+ *    stopped at once, before any other socket can reuse the fd number;
+ *  - a connection with a cancel request in flight is not reused until the
+ *    cancel job has finished.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pghealthd/log.h"
+#include "pghealthd/pool.h"
+
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 30000
+
+struct pgh_conn {
+	struct pgh_pool *pool;
+	unsigned id;
+	enum pgh_conn_state state;
+	PGconn *pg;
+	uv_poll_t *poll;    /* NULL while libpq has no socket */
+	int fd;             /* the socket poll watches, or -1 */
+	uv_timer_t timer;   /* CONNECTING: deadline; IDLE: idle timeout; BUSY: deferred failure */
+	unsigned handles;   /* open uv handles; the struct is freed when it drops to 0 */
+	bool flushing;      /* PQflush() returned 1: wait for writable */
+	bool paused;        /* BUSY: the owner asked to stop reading */
+	bool broken;        /* lost or unusable: close on release */
+	char *deferred_err; /* BUSY: a send failure reported from the timer */
+
+	/* SETUP: session statements, run one after the other. */
+	char **steps;
+	unsigned n_steps, step;
+	char *step_err; /* first error of the current internal statement */
+
+	/* BUSY: the current statement's listener, and the query behind a prelude. */
+	const struct pgh_query_ops *ops;
+	void *arg;
+	const char *q_sql;
+	bool q_single_row;
+	const struct pgh_query_ops *q_ops;
+	void *q_arg;
+	uint64_t stmt_timeout_ms; /* statement_timeout in the session; 0 = server default */
+	uint64_t want_timeout_ms;
+
+	/* Cancel: a PQcancel job on the threadpool. */
+	bool cancelling;
+	bool release_pending; /* released while cancelling: finish when the job ends */
+	PGcancel *cancel;
+	uv_work_t cancel_work;
+	char cancel_err[256];
+};
+
+struct pgh_pool {
+	uv_loop_t *loop;
+	const struct pgh_config *cfg;
+	struct pgh_conn *conns[PGH_MAX_CONNECTIONS_LIMIT];
+	unsigned n_conns;   /* entries of conns[]: every state but CLOSING */
+	unsigned n_closing; /* CLOSING, not freed yet */
+	unsigned next_id;
+	struct pgh_request *head, *tail;
+	unsigned n_queued;
+	bool warm; /* keep min_connections open */
+	bool closing;
+	uv_timer_t retry; /* backoff before the next connection attempt */
+	uv_timer_t kick;  /* deferred dispatch after submit */
+	unsigned handles;
+	uint64_t retry_at; /* loop time before which no new connection is made */
+	unsigned consecutive_failures;
+	char *last_error;
+	struct pgh_pool_stats stats;
+	void (*closed_cb)(void *arg);
+	void *closed_arg;
+};
+
+static void conn_poll_cb(uv_poll_t *h, int status, int events);
+static void conn_close(struct pgh_conn *c);
+static void conn_lost(struct pgh_conn *c, const char *why);
+static void conn_send(struct pgh_conn *c, const char *sql, bool single_row,
+                      const struct pgh_query_ops *ops, void *arg);
+static void pool_dispatch(struct pgh_pool *p);
+static void pool_maybe_closed(struct pgh_pool *p);
+
+static const char *const conn_state_names[] = {
+    [PGH_CONN_CONNECTING] = "connecting",
+    [PGH_CONN_SETUP] = "setup",
+    [PGH_CONN_IDLE] = "idle",
+    [PGH_CONN_BUSY] = "busy",
+    [PGH_CONN_CLOSING] = "closing",
+};
+
+const char *pgh_conn_state_str(enum pgh_conn_state st)
+{
+	if ((unsigned)st >= PGH_ARRAY_LEN(conn_state_names))
+		return "invalid";
+	return conn_state_names[st];
+}
+
+/* The only writer of conn->state; keeps the pool's counters in step. */
+static void conn_set_state(struct pgh_conn *c, enum pgh_conn_state st)
+{
+	struct pgh_pool *p = c->pool;
+
+	pgh_debug("conn %u: %s -> %s", c->id, pgh_conn_state_str(c->state), pgh_conn_state_str(st));
+	if (c->state == PGH_CONN_BUSY)
+		p->stats.busy--;
+	if (st == PGH_CONN_BUSY)
+		p->stats.busy++;
+	if (st == PGH_CONN_CLOSING) {
+		for (unsigned i = 0; i < p->n_conns; i++) {
+			if (p->conns[i] == c) {
+				p->conns[i] = p->conns[--p->n_conns];
+				break;
+			}
+		}
+		p->n_closing++;
+	}
+	c->state = st;
+}
+
+/* libpq messages end in a newline and may span lines: keep the first line. */
+static char *msg_dup(const char *msg)
+{
+	size_t n;
+
+	if (msg == NULL || *msg == '\0')
+		return pgh_xstrdup("unknown error");
+	n = strcspn(msg, "\n");
+	return pgh_xstrndup(msg, n);
+}
+
+static void conn_free_if_closed(struct pgh_conn *c)
+{
+	struct pgh_pool *p = c->pool;
+
+	if (c->handles > 0 || c->cancelling)
+		return;
+	p->n_closing--;
+	free(c->deferred_err);
+	free(c->step_err);
+	free(c);
+	pool_maybe_closed(p);
+}
+
+static void poll_close_cb(uv_handle_t *h)
+{
+	struct pgh_conn *c = h->data;
+
+	free(h);
+	c->handles--;
+	if (c->state == PGH_CONN_CLOSING)
+		conn_free_if_closed(c);
+}
+
+static void timer_close_cb(uv_handle_t *h)
+{
+	struct pgh_conn *c = h->data;
+
+	c->handles--;
+	conn_free_if_closed(c);
+}
+
+/* Forget the socket: libpq closed it, or replaced it while connecting. */
+static void conn_unwatch(struct pgh_conn *c)
+{
+	if (c->poll == NULL)
+		return;
+	uv_poll_stop(c->poll);
+	uv_close((uv_handle_t *)c->poll, poll_close_cb);
+	c->poll = NULL;
+	c->fd = -1;
+}
+
+/*
+ * Watch libpq's current socket for events.  A changed socket gets a new
+ * poll handle; uv_poll_start() re-registers with epoll every time, which
+ * also covers a new socket that reuses the old fd number.
+ */
+static int conn_watch(struct pgh_conn *c, int events)
+{
+	int fd = PQsocket(c->pg);
+	int r;
+
+	if (fd != c->fd)
+		conn_unwatch(c);
+	if (fd < 0)
+		return -EBADF;
+	if (c->poll == NULL) {
+		c->poll = pgh_xmalloc(sizeof(*c->poll));
+		r = uv_poll_init(c->pool->loop, c->poll, fd);
+		if (r < 0) {
+			free(c->poll);
+			c->poll = NULL;
+			return r;
+		}
+		c->poll->data = c;
+		c->handles++;
+		c->fd = fd;
+	}
+	if (events == 0)
+		return uv_poll_stop(c->poll);
+	return uv_poll_start(c->poll, events, conn_poll_cb);
+}
+
+/* Arm the socket for what a SETUP/IDLE/BUSY connection waits for. */
+static void conn_arm(struct pgh_conn *c)
+{
+	int events = (c->paused ? 0 : UV_READABLE) | (c->flushing ? UV_WRITABLE : 0);
+	int r;
+
+	if (c->state == PGH_CONN_CLOSING || c->state == PGH_CONN_CONNECTING)
+		return;
+	r = conn_watch(c, events);
+	if (r < 0)
+		conn_lost(c, r == -EBADF ? "connection has no socket" : uv_strerror(r));
+}
+
+static void conn_close(struct pgh_conn *c)
+{
+	if (c->state == PGH_CONN_CLOSING)
+		return;
+	conn_set_state(c, PGH_CONN_CLOSING);
+	conn_unwatch(c);
+	if (c->pg != NULL)
+		PQfinish(c->pg);
+	c->pg = NULL;
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, timer_close_cb);
+	for (unsigned i = 0; i < c->n_steps; i++)
+		free(c->steps[i]);
+	free(c->steps);
+	c->steps = NULL;
+	c->n_steps = 0;
+}
+
+static void notice_cb(void *arg, const PGresult *res)
+{
+	struct pgh_conn *c = arg;
+
+	/* Called from inside libpq: log only, never touch the connection. */
+	pgh_debug("conn %u: server notice: %.*s", c->id,
+	          (int)strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
+}
+
+/* ---- connecting --------------------------------------------------------- */
+
+static void pool_note_failure(struct pgh_pool *p, const char *msg);
+static void pool_fail_queued(struct pgh_pool *p, const char *why);
+
+/* A connection attempt (or its session setup) failed: back off, maybe fail work. */
+static void conn_connect_failed(struct pgh_conn *c, const char *why)
+{
+	struct pgh_pool *p = c->pool;
+	char *msg = msg_dup(why);
+
+	pgh_warn("conn %u: connection failed: %s", c->id, msg);
+	conn_close(c);
+	pool_note_failure(p, msg);
+	free(msg);
+	pool_dispatch(p);
+}
+
+static void conn_setup_next(struct pgh_conn *c);
+
+static void conn_connected(struct pgh_conn *c)
+{
+	struct pgh_pool *p = c->pool;
+	const struct pgh_config *cfg = p->cfg;
+	unsigned n = 0;
+
+	uv_timer_stop(&c->timer);
+	if (PQsetnonblocking(c->pg, 1) != 0) {
+		conn_connect_failed(c, PQerrorMessage(c->pg));
+		return;
+	}
+	c->steps = pgh_xcalloc(cfg->session_sql.len + 1, sizeof(char *));
+	if (cfg->timezone != NULL && cfg->timezone[0] != '\0') {
+		char *lit = PQescapeLiteral(c->pg, cfg->timezone, strlen(cfg->timezone));
+
+		if (lit == NULL) {
+			conn_connect_failed(c, PQerrorMessage(c->pg));
+			return;
+		}
+		c->steps[n++] = pgh_xasprintf("SET TimeZone = %s", lit);
+		PQfreemem(lit);
+	}
+	for (size_t i = 0; i < cfg->session_sql.len; i++)
+		c->steps[n++] = pgh_xstrdup(cfg->session_sql.items[i]);
+	c->n_steps = n;
+	c->step = 0;
+	conn_set_state(c, PGH_CONN_SETUP);
+	pgh_debug("conn %u: connected, backend pid %d", c->id, PQbackendPID(c->pg));
+	conn_setup_next(c);
+}
+
+static void conn_connect_step(struct pgh_conn *c, PostgresPollingStatusType st)
+{
+	int r;
+
+	switch (st) {
+	case PGRES_POLLING_OK:
+		conn_connected(c);
+		return;
+	case PGRES_POLLING_READING:
+		r = conn_watch(c, UV_READABLE);
+		break;
+	case PGRES_POLLING_WRITING:
+		r = conn_watch(c, UV_WRITABLE);
+		break;
+	case PGRES_POLLING_FAILED:
+	default:
+		conn_unwatch(c);
+		conn_connect_failed(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (r < 0)
+		conn_connect_failed(c, uv_strerror(r));
+}
+
+static void connect_timeout_cb(uv_timer_t *t)
+{
+	struct pgh_conn *c = t->data;
+
+	if (c->state != PGH_CONN_CONNECTING)
+		return;
+	conn_unwatch(c);
+	conn_connect_failed(c, "timeout expired while connecting");
+}
+
+/* Parameters in order: our defaults, then the user's conninfo, then ours again. */
+static PGconn *conn_start(const struct pgh_config *cfg)
+{
+	const char *kw[16], *val[16];
+	int n = 0;
+
+	kw[n] = "keepalives", val[n++] = "1";
+	kw[n] = "keepalives_idle", val[n++] = "60";
+	kw[n] = "keepalives_interval", val[n++] = "10";
+	kw[n] = "keepalives_count", val[n++] = "6";
+	kw[n] = "fallback_application_name", val[n++] = "pghealthd";
+	kw[n] = "dbname", val[n++] = cfg->conninfo != NULL ? cfg->conninfo : "";
+	if (cfg->application_name != NULL && cfg->application_name[0] != '\0')
+		kw[n] = "application_name", val[n++] = cfg->application_name;
+	if (cfg->password != NULL)
+		kw[n] = "password", val[n++] = cfg->password;
+	kw[n] = NULL, val[n] = NULL;
+	return PQconnectStartParams(kw, val, 1);
+}
+
+static void conn_open(struct pgh_pool *p)
+{
+	struct pgh_conn *c = pgh_xcalloc(1, sizeof(*c));
+
+	c->pool = p;
+	c->id = ++p->next_id;
+	c->fd = -1;
+	c->state = PGH_CONN_CONNECTING;
+	p->conns[p->n_conns++] = c;
+	if (p->n_conns > p->stats.peak)
+		p->stats.peak = p->n_conns;
+	uv_timer_init(p->loop, &c->timer);
+	c->timer.data = c;
+	c->handles = 1;
+	pgh_debug("conn %u: connecting", c->id);
+	c->pg = conn_start(p->cfg);
+	if (c->pg == NULL)
+		pgh_bug("PQconnectStartParams: out of memory");
+	PQsetNoticeReceiver(c->pg, notice_cb, c);
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_connect_failed(c, PQerrorMessage(c->pg));
+		return;
+	}
+	uv_timer_start(&c->timer, connect_timeout_cb, p->cfg->connect_timeout_ms, 0);
+	/* Start as if PQconnectPoll had said WRITING. */
+	conn_connect_step(c, PGRES_POLLING_WRITING);
+}
+
+/* ---- statements --------------------------------------------------------- */
+
+static bool internal_result(struct pgh_conn *c, PGresult *res, void *arg)
+{
+	(void)arg;
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR && c->step_err == NULL)
+		c->step_err = msg_dup(PQresultErrorMessage(res));
+	PQclear(res);
+	return true;
+}
+
+static void internal_done(struct pgh_conn *c, const char *errmsg, void *arg);
+
+static const struct pgh_query_ops internal_ops = {
+    .result = internal_result,
+    .done = internal_done,
+};
+
+static void idle_timeout_cb(uv_timer_t *t);
+
+static void conn_become_idle(struct pgh_conn *c)
+{
+	struct pgh_pool *p = c->pool;
+
+	conn_set_state(c, PGH_CONN_IDLE);
+	c->ops = NULL;
+	c->arg = NULL;
+	c->paused = false;
+	if (p->cfg->idle_timeout_ms > 0)
+		uv_timer_start(&c->timer, idle_timeout_cb, p->cfg->idle_timeout_ms, 0);
+	conn_arm(c);
+}
+
+static void conn_setup_next(struct pgh_conn *c)
+{
+	struct pgh_pool *p = c->pool;
+
+	if (c->step < c->n_steps) {
+		conn_send(c, c->steps[c->step], false, &internal_ops, NULL);
+		return;
+	}
+	for (unsigned i = 0; i < c->n_steps; i++)
+		free(c->steps[i]);
+	free(c->steps);
+	c->steps = NULL;
+	c->n_steps = 0;
+	p->stats.connects++;
+	p->consecutive_failures = 0;
+	p->retry_at = 0;
+	pgh_info("conn %u: ready (backend pid %d, server %d)", c->id, PQbackendPID(c->pg),
+	         PQserverVersion(c->pg));
+	conn_become_idle(c);
+	pool_dispatch(p);
+}
+
+/* The prelude (SET statement_timeout) of a BUSY query finished. */
+static void conn_prelude_done(struct pgh_conn *c, const char *errmsg)
+{
+	char *msg;
+
+	if (errmsg != NULL) {
+		c->q_ops->done(c, errmsg, c->q_arg);
+		return;
+	}
+	if (c->step_err != NULL) {
+		msg = pgh_xasprintf("could not set statement_timeout: %s", c->step_err);
+		c->broken = true;
+		c->q_ops->done(c, msg, c->q_arg);
+		free(msg);
+		return;
+	}
+	c->stmt_timeout_ms = c->want_timeout_ms;
+	conn_send(c, c->q_sql, c->q_single_row, c->q_ops, c->q_arg);
+}
+
+static void internal_done(struct pgh_conn *c, const char *errmsg, void *arg)
+{
+	char *err;
+
+	(void)arg;
+	switch (c->state) {
+	case PGH_CONN_SETUP:
+		if (errmsg != NULL || c->step_err != NULL) {
+			err = pgh_xasprintf("session setup \"%s\" failed: %s", c->steps[c->step],
+			                    errmsg != NULL ? errmsg : c->step_err);
+			free(c->step_err);
+			c->step_err = NULL;
+			conn_connect_failed(c, err);
+			free(err);
+			return;
+		}
+		c->step++;
+		conn_setup_next(c);
+		break;
+	case PGH_CONN_BUSY:
+		conn_prelude_done(c, errmsg);
+		free(c->step_err);
+		c->step_err = NULL;
+		break;
+	default:
+		pgh_bug("conn %u: internal statement done in state %s", c->id,
+		        pgh_conn_state_str(c->state));
+	}
+}
+
+static void deferred_fail_cb(uv_timer_t *t)
+{
+	struct pgh_conn *c = t->data;
+	char *msg = c->deferred_err;
+
+	c->deferred_err = NULL;
+	conn_lost(c, msg);
+	free(msg);
+}
+
+static int conn_flush(struct pgh_conn *c)
+{
+	int r = PQflush(c->pg);
+
+	if (r < 0)
+		return -1;
+	c->flushing = r == 1;
+	return 0;
+}
+
+/* Send one statement; a failure is reported later, from the timer. */
+static void conn_send(struct pgh_conn *c, const char *sql, bool single_row,
+                      const struct pgh_query_ops *ops, void *arg)
+{
+	const char *err = NULL;
+
+	c->ops = ops;
+	c->arg = arg;
+	c->paused = false;
+	if (!PQsendQuery(c->pg, sql))
+		err = PQerrorMessage(c->pg);
+	else if (single_row && !PQsetSingleRowMode(c->pg))
+		err = "could not enter single-row mode";
+	else if (conn_flush(c) < 0)
+		err = PQerrorMessage(c->pg);
+	if (err != NULL) {
+		c->deferred_err = msg_dup(err);
+		uv_timer_start(&c->timer, deferred_fail_cb, 0, 0);
+		return;
+	}
+	conn_arm(c);
+}
+
+void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, bool single_row,
+                    const struct pgh_query_ops *ops, void *arg)
+{
+	char set[64];
+
+	if (c->state != PGH_CONN_BUSY)
+		pgh_bug("conn %u: query in state %s", c->id, pgh_conn_state_str(c->state));
+	c->q_sql = sql;
+	c->q_single_row = single_row;
+	c->q_ops = ops;
+	c->q_arg = arg;
+	if (timeout_ms != 0 && timeout_ms != c->stmt_timeout_ms) {
+		c->want_timeout_ms = timeout_ms;
+		snprintf(set, sizeof(set), "SET statement_timeout = %" PRIu64, timeout_ms);
+		conn_send(c, set, false, &internal_ops, NULL);
+		return;
+	}
+	conn_send(c, sql, single_row, ops, arg);
+}
+
+/* ---- socket events ------------------------------------------------------ */
+
+/*
+ * The connection is gone (EOF, reset, libpq closed the socket).  Stop the
+ * poll handle now: the fd number may be handed to the next socket.
+ */
+static void conn_lost(struct pgh_conn *c, const char *why)
+{
+	struct pgh_pool *p = c->pool;
+	char *msg = msg_dup(why);
+
+	conn_unwatch(c);
+	c->broken = true;
+	switch (c->state) {
+	case PGH_CONN_CONNECTING:
+	case PGH_CONN_SETUP:
+		conn_connect_failed(c, msg);
+		break;
+	case PGH_CONN_IDLE:
+		pgh_warn("conn %u: connection lost while idle: %s", c->id, msg);
+		p->stats.failures++;
+		conn_close(c);
+		pool_dispatch(p);
+		break;
+	case PGH_CONN_BUSY:
+		pgh_warn("conn %u: connection lost: %s", c->id, msg);
+		p->stats.failures++;
+		c->ops->done(c, msg, c->arg);
+		break;
+	case PGH_CONN_CLOSING:
+		break;
+	}
+	free(msg);
+}
+
+/*
+ * TLS: bytes already decrypted inside OpenSSL are invisible to epoll.  While
+ * libpq still wants more and OpenSSL holds some, consume again.
+ */
+static bool conn_tls_pending(struct pgh_conn *c)
+{
+	SSL *ssl = PQsslInUse(c->pg) ? PQsslStruct(c->pg, "OpenSSL") : NULL;
+
+	return ssl != NULL && SSL_pending(ssl) > 0;
+}
+
+/* Hand every complete result to the owner until libpq needs more bytes. */
+static void conn_drain(struct pgh_conn *c)
+{
+	PGresult *res;
+
+	for (;;) {
+		while (!c->paused && !PQisBusy(c->pg)) {
+			res = PQgetResult(c->pg);
+			if (res == NULL) {
+				/* The owner may release, re-query or close: hands off. */
+				c->ops->done(c, NULL, c->arg);
+				return;
+			}
+			if (!c->ops->result(c, res, c->arg))
+				c->paused = true;
+		}
+		if (c->paused || !conn_tls_pending(c))
+			break;
+		if (!PQconsumeInput(c->pg)) {
+			conn_lost(c, PQerrorMessage(c->pg));
+			return;
+		}
+	}
+	conn_arm(c);
+}
+
+static void conn_io(struct pgh_conn *c, int status, int events)
+{
+	if (status < 0)
+		events = UV_READABLE | (c->flushing ? UV_WRITABLE : 0);
+	if ((events & UV_WRITABLE) && conn_flush(c) < 0) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (events & UV_READABLE) {
+		/* Consume before flushing again: the server may be blocked on us. */
+		if (!PQconsumeInput(c->pg) || (c->flushing && conn_flush(c) < 0)) {
+			conn_lost(c, PQerrorMessage(c->pg));
+			return;
+		}
+	}
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (c->state == PGH_CONN_IDLE) {
+		conn_arm(c);
+		return;
+	}
+	conn_drain(c);
+}
+
+/* The one entry point for socket events. */
+static void conn_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct pgh_conn *c = h->data;
+
+	switch (c->state) {
+	case PGH_CONN_CONNECTING:
+		/* A refused connect reports UV_EBADF: libpq reads SO_ERROR itself. */
+		conn_connect_step(c, PQconnectPoll(c->pg));
+		break;
+	case PGH_CONN_SETUP:
+	case PGH_CONN_IDLE:
+	case PGH_CONN_BUSY:
+		conn_io(c, status, events);
+		break;
+	case PGH_CONN_CLOSING:
+	default:
+		pgh_bug("conn %u: socket event in state %s", c->id, pgh_conn_state_str(c->state));
+	}
+}
+
+void pgh_conn_resume(struct pgh_conn *c)
+{
+	if (c->state != PGH_CONN_BUSY || !c->paused)
+		return;
+	c->paused = false;
+	/* Whole rows may already sit in libpq's buffer: drain before waiting. */
+	conn_drain(c);
+}
+
+/* PQcancel blocks (connect, send, wait for close): it runs on the threadpool. */
+static void cancel_work_cb(uv_work_t *w)
+{
+	struct pgh_conn *c = w->data;
+
+	if (PQcancel(c->cancel, c->cancel_err, sizeof(c->cancel_err)))
+		c->cancel_err[0] = '\0';
+}
+
+static void cancel_done_cb(uv_work_t *w, int status)
+{
+	struct pgh_conn *c = w->data;
+
+	(void)status;
+	PQfreeCancel(c->cancel);
+	c->cancel = NULL;
+	c->cancelling = false;
+	if (c->cancel_err[0] != '\0')
+		pgh_warn("conn %u: cancel request failed: %s", c->id, c->cancel_err);
+	else
+		pgh_debug("conn %u: cancel request delivered", c->id);
+	if (c->state == PGH_CONN_CLOSING) {
+		conn_free_if_closed(c);
+	} else if (c->release_pending) {
+		c->release_pending = false;
+		pgh_conn_release(c);
+	}
+}
+
+void pgh_conn_cancel(struct pgh_conn *c)
+{
+	int r;
+
+	if (c->state != PGH_CONN_BUSY || c->cancelling || c->pg == NULL)
+		return;
+	c->cancel = PQgetCancel(c->pg);
+	if (c->cancel == NULL) {
+		/* No cancel key (some proxies): dropping the connection is what works. */
+		c->broken = true;
+		return;
+	}
+	c->cancel_err[0] = '\0';
+	c->cancel_work.data = c;
+	r = uv_queue_work(c->pool->loop, &c->cancel_work, cancel_work_cb, cancel_done_cb);
+	if (r < 0) {
+		PQfreeCancel(c->cancel);
+		c->cancel = NULL;
+		c->broken = true;
+		return;
+	}
+	c->cancelling = true;
+}
+
+void pgh_conn_drop(struct pgh_conn *c, const char *why)
+{
+	if (c->state == PGH_CONN_BUSY)
+		conn_lost(c, why);
+}
+
+PGconn *pgh_conn_pg(struct pgh_conn *c)
+{
+	return c->pg;
+}
+
+void pgh_conn_release(struct pgh_conn *c)
+{
+	struct pgh_pool *p = c->pool;
+
+	if (c->state != PGH_CONN_BUSY)
+		pgh_bug("conn %u: release in state %s", c->id, pgh_conn_state_str(c->state));
+	if (c->cancelling) {
+		c->release_pending = true;
+		return;
+	}
+	uv_timer_stop(&c->timer);
+	if (c->broken || p->closing || PQstatus(c->pg) != CONNECTION_OK ||
+	    PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		conn_close(c);
+	} else {
+		conn_become_idle(c);
+	}
+	pool_dispatch(p);
+}
+
+static void idle_timeout_cb(uv_timer_t *t)
+{
+	struct pgh_conn *c = t->data;
+	struct pgh_pool *p = c->pool;
+	unsigned keep = p->warm ? p->cfg->min_connections : 0;
+
+	if (c->state != PGH_CONN_IDLE || p->n_conns <= keep)
+		return;
+	pgh_debug("conn %u: idle for %" PRIu64 " ms, closing", c->id, p->cfg->idle_timeout_ms);
+	conn_close(c);
+}
+
+/* ---- the pool ----------------------------------------------------------- */
+
+static void pool_handle_close_cb(uv_handle_t *h)
+{
+	struct pgh_pool *p = h->data;
+
+	p->handles--;
+	pool_maybe_closed(p);
+}
+
+static void kick_cb(uv_timer_t *t)
+{
+	pool_dispatch(t->data);
+}
+
+struct pgh_pool *pgh_pool_new(uv_loop_t *loop, const struct pgh_config *cfg)
+{
+	struct pgh_pool *p = pgh_xcalloc(1, sizeof(*p));
+
+	p->loop = loop;
+	p->cfg = cfg;
+	uv_timer_init(loop, &p->retry);
+	uv_timer_init(loop, &p->kick);
+	p->retry.data = p;
+	p->kick.data = p;
+	p->handles = 2;
+	return p;
+}
+
+void pgh_pool_warm(struct pgh_pool *p)
+{
+	p->warm = true;
+	pool_dispatch(p);
+}
+
+void pgh_pool_submit(struct pgh_pool *p, struct pgh_request *req)
+{
+	if (req->queued)
+		pgh_bug("request submitted twice");
+	req->next = NULL;
+	req->queued = true;
+	if (p->tail != NULL)
+		p->tail->next = req;
+	else
+		p->head = req;
+	p->tail = req;
+	p->n_queued++;
+	if (!uv_is_active((uv_handle_t *)&p->kick))
+		uv_timer_start(&p->kick, kick_cb, 0, 0);
+}
+
+static struct pgh_request *pool_pop(struct pgh_pool *p)
+{
+	struct pgh_request *req = p->head;
+
+	if (req == NULL)
+		return NULL;
+	p->head = req->next;
+	if (p->head == NULL)
+		p->tail = NULL;
+	req->next = NULL;
+	req->queued = false;
+	p->n_queued--;
+	return req;
+}
+
+void pgh_pool_withdraw(struct pgh_pool *p, struct pgh_request *req)
+{
+	struct pgh_request **pp, *prev = NULL;
+
+	if (!req->queued)
+		return;
+	for (pp = &p->head; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
+		if (*pp != req)
+			continue;
+		*pp = req->next;
+		if (p->tail == req)
+			p->tail = prev;
+		req->next = NULL;
+		req->queued = false;
+		p->n_queued--;
+		return;
+	}
+}
+
+static void pool_fail_queued(struct pgh_pool *p, const char *why)
+{
+	struct pgh_request *req;
+
+	while ((req = pool_pop(p)) != NULL)
+		req->failed(req, why);
+}
+
+static void retry_cb(uv_timer_t *t)
+{
+	pool_dispatch(t->data);
+}
+
+/*
+ * A connection attempt failed or a connection was lost before it was ready.
+ * Wait longer each time (250 ms doubling to 30 s, with jitter so that many
+ * daemons do not retry in lockstep).  When nothing is left that could serve
+ * the queue, fail the queued work now rather than let it wait for a server
+ * that is not there.
+ */
+static void pool_note_failure(struct pgh_pool *p, const char *msg)
+{
+	uint64_t delay = BACKOFF_MIN_MS;
+	bool alive = false;
+
+	p->stats.failures++;
+	for (unsigned i = 0; i < p->consecutive_failures && delay < BACKOFF_MAX_MS; i++)
+		delay *= 2;
+	if (delay > BACKOFF_MAX_MS)
+		delay = BACKOFF_MAX_MS;
+	delay = delay / 2 + (uint64_t)rand() % (delay / 2 + 1);
+	p->consecutive_failures++;
+	p->retry_at = uv_now(p->loop) + delay;
+	free(p->last_error);
+	p->last_error = pgh_xstrdup(msg);
+	for (unsigned i = 0; i < p->n_conns; i++)
+		alive = alive || p->conns[i]->state != PGH_CONN_CLOSING;
+	if (!alive && p->n_queued > 0) {
+		char *why = pgh_xasprintf("could not connect: %s", msg);
+
+		pool_fail_queued(p, why);
+		free(why);
+	}
+}
+
+static struct pgh_conn *pool_idle_conn(struct pgh_pool *p)
+{
+	for (unsigned i = 0; i < p->n_conns; i++)
+		if (p->conns[i]->state == PGH_CONN_IDLE)
+			return p->conns[i];
+	return NULL;
+}
+
+/*
+ * Give waiting work to idle connections, then grow the pool: one new
+ * connection per request that no connection in the making will serve,
+ * never above max_connections and not before the backoff has passed.
+ */
+static void pool_dispatch(struct pgh_pool *p)
+{
+	struct pgh_conn *c;
+	struct pgh_request *req;
+	unsigned pending = 0, keep;
+	uint64_t now;
+
+	if (p->closing)
+		return;
+	while (p->head != NULL && (c = pool_idle_conn(p)) != NULL) {
+		req = pool_pop(p);
+		uv_timer_stop(&c->timer);
+		conn_set_state(c, PGH_CONN_BUSY);
+		req->granted(req, c);
+	}
+	for (unsigned i = 0; i < p->n_conns; i++)
+		if (p->conns[i]->state == PGH_CONN_CONNECTING ||
+		    p->conns[i]->state == PGH_CONN_SETUP)
+			pending++;
+	keep = p->warm ? p->cfg->min_connections : 0;
+	now = uv_now(p->loop);
+	if (p->retry_at > now) {
+		if (p->n_queued > pending || p->n_conns < keep)
+			uv_timer_start(&p->retry, retry_cb, p->retry_at - now, 0);
+		return;
+	}
+	while (p->n_conns < p->cfg->max_connections &&
+	       (p->n_queued > pending || p->n_conns < keep)) {
+		conn_open(p);
+		pending++;
+		if (p->retry_at > uv_now(p->loop))
+			break; /* it failed synchronously: back off */
+	}
+}
+
+static void pool_maybe_closed(struct pgh_pool *p)
+{
+	void (*cb)(void *);
+	void *arg;
+
+	if (!p->closing || p->n_conns > 0 || p->n_closing > 0 || p->handles > 0)
+		return;
+	cb = p->closed_cb;
+	arg = p->closed_arg;
+	free(p->last_error);
+	free(p);
+	if (cb != NULL)
+		cb(arg);
+}
+
+void pgh_pool_close(struct pgh_pool *p, void (*done)(void *arg), void *arg)
+{
+	p->closing = true;
+	p->closed_cb = done;
+	p->closed_arg = arg;
+	pool_fail_queued(p, "pghealthd is shutting down");
+	while (p->n_conns > 0) {
+		struct pgh_conn *c = p->conns[p->n_conns - 1];
+
+		if (c->state == PGH_CONN_BUSY) {
+			/* Cancel on the server (no zombie query), tell the owner,
+			 * and close now; the cancel job keeps the memory alive. */
+			pgh_conn_cancel(c);
+			c->broken = true;
+			conn_unwatch(c);
+			c->ops->done(c, "pghealthd is shutting down", c->arg);
+			c->release_pending = false;
+		}
+		conn_close(c);
+	}
+	uv_close((uv_handle_t *)&p->retry, pool_handle_close_cb);
+	uv_close((uv_handle_t *)&p->kick, pool_handle_close_cb);
+}
+
+void pgh_pool_get_stats(const struct pgh_pool *p, struct pgh_pool_stats *st)
+{
+	*st = p->stats;
+	st->open = p->n_conns;
+}
