@@ -1,0 +1,387 @@
+/*
+ * job.c - one run of one check (see job.h).
+ *
+ * Owns: its deadline timer, its sink (from the first row until published),
+ * and its result strings.  Borrows the connection between granted and
+ * pgh_conn_release().  Rows are encoded straight from libpq's single-row
+ * results into the sink's buffer; nothing holds more than one row.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pghealthd/csv.h"
+#include "pghealthd/job.h"
+#include "pghealthd/log.h"
+
+/* The server's statement_timeout fires first; the client steps in after this. */
+#define DEADLINE_SLACK_MS 500
+/* After a cancel, how long the server gets before the connection is dropped. */
+#define CANCEL_GRACE_MS 2000
+
+#define SQLSTATE_QUERY_CANCELED "57014"
+
+static const char *const state_names[] = {
+    [PGH_STATE_OK] = "ok",           [PGH_STATE_FINDINGS] = "findings",
+    [PGH_STATE_ERROR] = "error",     [PGH_STATE_TIMEOUT] = "timeout",
+    [PGH_STATE_SKIPPED] = "skipped", [PGH_STATE_TRUNCATED] = "truncated",
+};
+
+const char *pgh_check_state_str(enum pgh_check_state st)
+{
+	if ((unsigned)st >= PGH_ARRAY_LEN(state_names))
+		return "invalid";
+	return state_names[st];
+}
+
+void pgh_result_clear(struct pgh_result *r)
+{
+	free(r->file);
+	free(r->error);
+	memset(r, 0, sizeof(*r));
+}
+
+void pgh_result_move(struct pgh_result *dst, struct pgh_result *src)
+{
+	pgh_result_clear(dst);
+	*dst = *src;
+	memset(src, 0, sizeof(*src));
+}
+
+static void job_granted(struct pgh_request *req, struct pgh_conn *c);
+static void job_failed(struct pgh_request *req, const char *errmsg);
+
+struct pgh_job *pgh_job_new(uv_loop_t *loop, struct pgh_pool *pool, const struct pgh_config *cfg,
+                            const struct pgh_check *check, pgh_job_done_cb done, void *data)
+{
+	struct pgh_job *job = pgh_xcalloc(1, sizeof(*job));
+
+	job->loop = loop;
+	job->pool = pool;
+	job->cfg = cfg;
+	job->check = check;
+	job->done = done;
+	job->data = data;
+	job->req.granted = job_granted;
+	job->req.failed = job_failed;
+	job->phase = PGH_JOB_QUEUED;
+	uv_timer_init(loop, &job->deadline);
+	job->deadline.data = job;
+	job->deadline_open = true;
+	return job;
+}
+
+void pgh_job_free(struct pgh_job *job)
+{
+	if (job == NULL)
+		return;
+	if (job->deadline_open || job->sink != NULL || job->conn != NULL)
+		pgh_bug("check %s: job freed while in use", job->check->name);
+	pgh_result_clear(&job->result);
+	free(job);
+}
+
+/* Record the first failure; later ones are consequences of it. */
+static void job_fail(struct pgh_job *job, enum pgh_check_state st, const char *msg)
+{
+	size_t n;
+
+	if (job->result.error != NULL)
+		return;
+	n = strcspn(msg, "\n");
+	job->result.state = st;
+	job->result.error = pgh_xstrndup(msg, n);
+}
+
+static bool job_failed_already(const struct pgh_job *job)
+{
+	return job->result.error != NULL;
+}
+
+void pgh_job_start(struct pgh_job *job)
+{
+	job->result.started_ms = pgh_now_ms();
+	job->t0 = uv_hrtime();
+	pgh_pool_submit(job->pool, &job->req);
+}
+
+/* ---- finishing ---------------------------------------------------------- */
+
+static void job_deadline_closed_cb(uv_handle_t *h)
+{
+	struct pgh_job *job = h->data;
+
+	job->deadline_open = false;
+	job->phase = PGH_JOB_DONE;
+	job->done(job); /* last: the callee may free the job */
+}
+
+static void job_complete(struct pgh_job *job)
+{
+	struct pgh_result *r = &job->result;
+
+	r->duration_ms = (uv_hrtime() - job->t0) / 1000000;
+	if (r->error != NULL)
+		pgh_warn("check %s: %s after %" PRIu64 " ms: %s", job->check->name,
+		         pgh_check_state_str(r->state), r->duration_ms, r->error);
+	else
+		pgh_debug("check %s: %s, %" PRIu64 " rows in %" PRIu64 " ms", job->check->name,
+		          pgh_check_state_str(r->state), r->rows, r->duration_ms);
+	uv_close((uv_handle_t *)&job->deadline, job_deadline_closed_cb);
+}
+
+static void job_remove_stale(struct pgh_job *job)
+{
+	char *name = pgh_xasprintf("%s.csv", job->check->name);
+
+	pgh_sink_unlink(job->loop, job->cfg->output_dir, name);
+	free(name);
+}
+
+static void job_sink_done(struct pgh_sink *sink, int status)
+{
+	struct pgh_job *job = sink->data;
+
+	if (status < 0)
+		job_fail(job, PGH_STATE_ERROR, sink->errmsg);
+	if (job_failed_already(job))
+		job_remove_stale(job);
+	else
+		job->result.file = pgh_xasprintf("%s.csv", job->check->name);
+	pgh_sink_release(sink);
+	free(sink);
+	job->sink = NULL;
+	job_complete(job);
+}
+
+/* The query is over: decide the state, then publish or discard the file. */
+static void job_publish(struct pgh_job *job)
+{
+	struct pgh_result *r = &job->result;
+
+	job->phase = PGH_JOB_PUBLISHING;
+	uv_timer_stop(&job->deadline);
+	if (!job_failed_already(job) && r->state != PGH_STATE_TRUNCATED)
+		r->state = r->rows > 0 ? PGH_STATE_FINDINGS : PGH_STATE_OK;
+	if (job->sink != NULL) {
+		pgh_sink_finish(job->sink, !job_failed_already(job), job_sink_done);
+		return;
+	}
+	job_remove_stale(job);
+	job_complete(job);
+}
+
+static void job_failed(struct pgh_request *req, const char *errmsg)
+{
+	struct pgh_job *job = PGH_CONTAINER_OF(req, struct pgh_job, req);
+
+	job_fail(job, PGH_STATE_ERROR, errmsg);
+	job_publish(job);
+}
+
+/* ---- rows --------------------------------------------------------------- */
+
+static void job_sink_drain(struct pgh_sink *sink);
+
+static void job_open_sink(struct pgh_job *job, const PGresult *res)
+{
+	struct pgh_sink_opts o = {
+	    .dir = job->cfg->output_dir,
+	    .fsync = job->cfg->fsync,
+	    .history = job->check->name,
+	    .history_keep = job->cfg->history,
+	};
+	char name[300], stamp[32];
+	int n = PQnfields(res);
+	size_t bound = 1 + (size_t)n;
+	char *dst, *p;
+
+	snprintf(name, sizeof(name), "%s.csv", job->check->name);
+	pgh_format_stamp(job->result.started_ms, stamp, sizeof(stamp));
+	o.name = name;
+	o.stamp = stamp;
+	job->sink = pgh_xmalloc(sizeof(*job->sink));
+	pgh_sink_init(job->sink, job->loop, &o);
+	job->sink->data = job;
+	job->sink->drain_cb = job_sink_drain;
+
+	for (int i = 0; i < n; i++)
+		bound += pgh_csv_bound(strlen(PQfname(res, i)));
+	p = dst = pgh_sink_reserve(job->sink, bound);
+	for (int i = 0; i < n; i++) {
+		const char *f = PQfname(res, i);
+
+		if (i > 0)
+			*p++ = ',';
+		p += pgh_csv_encode(p, f, strlen(f), n == 1);
+	}
+	*p++ = '\n';
+	pgh_sink_commit(job->sink, (size_t)(p - dst));
+}
+
+/* One row, one reservation: size the worst case, encode, commit what was used. */
+static void job_write_row(struct pgh_job *job, const PGresult *res)
+{
+	int n = PQnfields(res);
+	size_t bound = 1 + (size_t)n;
+	char *dst, *p;
+
+	for (int i = 0; i < n; i++)
+		bound += pgh_csv_bound((size_t)PQgetlength(res, 0, i));
+	p = dst = pgh_sink_reserve(job->sink, bound);
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		if (!PQgetisnull(res, 0, i))
+			p += pgh_csv_encode(p, PQgetvalue(res, 0, i),
+			                    (size_t)PQgetlength(res, 0, i), n == 1);
+	}
+	*p++ = '\n';
+	pgh_sink_commit(job->sink, (size_t)(p - dst));
+}
+
+static void job_row(struct pgh_job *job, const PGresult *res)
+{
+	uint64_t max = job->check->max_rows;
+
+	if (job_failed_already(job))
+		return;
+	if (max > 0 && job->result.rows >= max) {
+		if (!job->cancelled) {
+			pgh_info("check %s: max_rows %" PRIu64 " reached, cancelling",
+			         job->check->name, max);
+			job->cancelled = true;
+			job->result.state = PGH_STATE_TRUNCATED;
+			pgh_conn_cancel(job->conn);
+		}
+		return;
+	}
+	if (job->sink == NULL)
+		job_open_sink(job, res);
+	job_write_row(job, res);
+	job->result.rows++;
+}
+
+static void job_error_result(struct pgh_job *job, const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorMessage(res);
+	bool canceled = state != NULL && strcmp(state, SQLSTATE_QUERY_CANCELED) == 0;
+
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char *text;
+
+	if (canceled && job->result.state == PGH_STATE_TRUNCATED)
+		return; /* our own cancel after max_rows */
+	/* "relation "x" does not exist (SQLSTATE 42P01)": no "ERROR:  " prefix. */
+	text = primary != NULL && state != NULL ? pgh_xasprintf("%s (SQLSTATE %s)", primary, state)
+	                                        : pgh_xstrdup(msg);
+	if (canceled && (job->cancelled || strstr(msg, "statement timeout") != NULL))
+		job_fail(job, PGH_STATE_TIMEOUT, text);
+	else
+		job_fail(job, PGH_STATE_ERROR, text);
+	free(text);
+}
+
+static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
+{
+	struct pgh_job *job = arg;
+	ExecStatusType st = PQresultStatus(res);
+
+	(void)c;
+	if (job->set_done && st != PGRES_FATAL_ERROR)
+		job_fail(job, PGH_STATE_ERROR,
+		         "the check's SQL returns more than one result set (one statement per "
+		         "check; session settings go in session_sql)");
+	switch (st) {
+	case PGRES_SINGLE_TUPLE:
+		job_row(job, res);
+		break;
+	case PGRES_TUPLES_OK:
+		job->set_done = true;
+		break;
+	case PGRES_COMMAND_OK:
+	case PGRES_EMPTY_QUERY:
+		job->set_done = true;
+		job_fail(job, PGH_STATE_ERROR,
+		         "the check's SQL returns no rows: it must be a query");
+		break;
+	case PGRES_FATAL_ERROR:
+		job_error_result(job, res);
+		break;
+	default:
+		job_fail(job, PGH_STATE_ERROR, PQresStatus(st));
+		break;
+	}
+	PQclear(res);
+	return job->sink == NULL || !pgh_sink_full(job->sink);
+}
+
+static void job_query_done(struct pgh_conn *c, const char *errmsg, void *arg)
+{
+	struct pgh_job *job = arg;
+
+	if (errmsg != NULL)
+		job_fail(job,
+		         job->cancelled && job->result.state != PGH_STATE_TRUNCATED
+		             ? PGH_STATE_TIMEOUT
+		             : PGH_STATE_ERROR,
+		         errmsg);
+	job->conn = NULL;
+	pgh_conn_release(c);
+	job_publish(job);
+}
+
+static const struct pgh_query_ops job_ops = {
+    .result = job_result,
+    .done = job_query_done,
+};
+
+static void job_sink_drain(struct pgh_sink *sink)
+{
+	struct pgh_job *job = sink->data;
+
+	if (job->conn != NULL)
+		pgh_conn_resume(job->conn);
+}
+
+/* ---- timeouts ----------------------------------------------------------- */
+
+static void job_grace_cb(uv_timer_t *t)
+{
+	struct pgh_job *job = t->data;
+
+	if (job->conn == NULL)
+		return;
+	pgh_warn("check %s: no answer %d ms after the cancel, dropping the connection",
+	         job->check->name, CANCEL_GRACE_MS);
+	pgh_conn_drop(job->conn, "timed out: the server did not answer the cancel request");
+}
+
+static void job_deadline_cb(uv_timer_t *t)
+{
+	struct pgh_job *job = t->data;
+	char msg[96];
+
+	if (job->conn == NULL)
+		return;
+	snprintf(msg, sizeof(msg), "canceling statement: check timeout of %" PRIu64 " ms reached",
+	         job->check->timeout_ms);
+	pgh_warn("check %s: %s", job->check->name, msg);
+	job_fail(job, PGH_STATE_TIMEOUT, msg);
+	job->cancelled = true;
+	pgh_conn_cancel(job->conn);
+	uv_timer_start(&job->deadline, job_grace_cb, CANCEL_GRACE_MS, 0);
+}
+
+static void job_granted(struct pgh_request *req, struct pgh_conn *c)
+{
+	struct pgh_job *job = PGH_CONTAINER_OF(req, struct pgh_job, req);
+
+	job->conn = c;
+	job->phase = PGH_JOB_RUNNING;
+	if (job->check->timeout_ms > 0)
+		uv_timer_start(&job->deadline, job_deadline_cb,
+		               job->check->timeout_ms + DEADLINE_SLACK_MS, 0);
+	pgh_conn_query(c, job->check->sql, job->check->timeout_ms, true, &job_ops, job);
+}

@@ -1,0 +1,295 @@
+/*
+ * sched.c - rounds and status.csv (see sched.h).
+ *
+ * Owns: the slots and their latest results, the running jobs (until their
+ * done callback), the rounds in progress, and the status sink.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pghealthd/job.h"
+#include "pghealthd/log.h"
+#include "pghealthd/sched.h"
+#include "pghealthd/status.h"
+
+struct pgh_round {
+	struct pgh_sched *s;
+	uint64_t no;
+	uint64_t t0;            /* uv_hrtime() */
+	unsigned pending;       /* jobs still running, +1 while launching */
+	struct pgh_round *next; /* in a status waiting list */
+};
+
+struct pgh_slot {
+	const struct pgh_check *check;
+	struct pgh_job *running; /* NULL when idle */
+	struct pgh_round *round; /* the round that launched running */
+	struct pgh_result last;  /* latest finished run */
+	bool has_result;
+	bool skipped;        /* skipped in the latest round */
+	uint64_t last_round; /* round in which it last ran or was skipped */
+};
+
+struct pgh_sched {
+	uv_loop_t *loop;
+	const struct pgh_config *cfg;
+	struct pgh_pool *pool;
+	struct pgh_slot *slots;
+	size_t n_slots;
+	uint64_t round_no;
+	unsigned running; /* jobs in flight */
+	struct pgh_sink status;
+	bool status_busy;
+	bool status_failed;               /* the latest status.csv write failed */
+	struct pgh_round *status_waiting; /* covered by the write in flight */
+	struct pgh_round *status_next;    /* need the next write */
+	pgh_round_cb cb;
+	void *arg;
+	bool stopping;
+	void (*stopped_cb)(void *arg);
+	void *stopped_arg;
+};
+
+static void status_kick(struct pgh_sched *s);
+
+struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
+                                struct pgh_pool *pool, pgh_round_cb cb, void *arg)
+{
+	struct pgh_sched *s = pgh_xcalloc(1, sizeof(*s));
+
+	s->loop = loop;
+	s->cfg = cfg;
+	s->pool = pool;
+	s->cb = cb;
+	s->arg = arg;
+	s->n_slots = cfg->n_checks;
+	s->slots = pgh_xcalloc(cfg->n_checks, sizeof(*s->slots));
+	for (size_t i = 0; i < cfg->n_checks; i++)
+		s->slots[i].check = &cfg->checks[i];
+	return s;
+}
+
+void pgh_sched_free(struct pgh_sched *s)
+{
+	if (s == NULL)
+		return;
+	if (s->running > 0 || s->status_busy)
+		pgh_bug("scheduler freed with %u jobs running", s->running);
+	for (size_t i = 0; i < s->n_slots; i++)
+		pgh_result_clear(&s->slots[i].last);
+	free(s->slots);
+	free(s);
+}
+
+static void sched_maybe_stopped(struct pgh_sched *s)
+{
+	void (*cb)(void *);
+
+	if (!s->stopping || s->running > 0 || s->status_busy || s->stopped_cb == NULL)
+		return;
+	cb = s->stopped_cb;
+	s->stopped_cb = NULL;
+	cb(s->stopped_arg);
+}
+
+/* The entries of status.csv: every enabled check that ran or was skipped. */
+static size_t status_entries(struct pgh_sched *s, struct pgh_status_entry *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_slots; i++) {
+		struct pgh_slot *slot = &s->slots[i];
+
+		if (!slot->check->enabled || (!slot->has_result && !slot->skipped))
+			continue;
+		e[n].check = slot->check->name;
+		e[n].severity = slot->check->severity;
+		e[n].state = slot->skipped ? PGH_STATE_SKIPPED : slot->last.state;
+		e[n].result = &slot->last;
+		n++;
+	}
+	return n;
+}
+
+static void round_summarize(struct pgh_sched *s, struct pgh_round *r, struct pgh_round_summary *sum)
+{
+	struct pgh_status_entry *e = pgh_xcalloc(s->n_slots, sizeof(*e));
+	size_t n = status_entries(s, e);
+
+	memset(sum, 0, sizeof(*sum));
+	sum->no = r->no;
+	sum->duration_ms = (uv_hrtime() - r->t0) / 1000000;
+	sum->verdict = pgh_status_verdict(e, n);
+	sum->status_written = !s->stopping && !s->status_failed;
+	for (size_t i = 0; i < s->n_slots; i++) {
+		const struct pgh_slot *slot = &s->slots[i];
+
+		if (slot->last_round != r->no)
+			continue;
+		if (slot->skipped) {
+			sum->skipped++;
+			continue;
+		}
+		sum->ran++;
+		switch (slot->last.state) {
+		case PGH_STATE_OK:
+			sum->ok++;
+			break;
+		case PGH_STATE_FINDINGS:
+		case PGH_STATE_TRUNCATED:
+			sum->findings++;
+			break;
+		case PGH_STATE_TIMEOUT:
+			sum->timeouts++;
+			break;
+		default:
+			sum->errors++;
+			break;
+		}
+	}
+	free(e);
+}
+
+static void round_finish(struct pgh_round *r)
+{
+	struct pgh_sched *s = r->s;
+	struct pgh_round_summary sum;
+
+	round_summarize(s, r, &sum);
+	free(r);
+	if (s->cb != NULL)
+		s->cb(s, &sum, s->arg);
+}
+
+static void status_done_cb(struct pgh_sink *sink, int status)
+{
+	struct pgh_sched *s = sink->data;
+	struct pgh_round *r, *next;
+
+	if (status < 0)
+		pgh_error("status.csv not written: %s", sink->errmsg);
+	s->status_failed = status < 0;
+	pgh_sink_release(sink);
+	s->status_busy = false;
+	r = s->status_waiting;
+	s->status_waiting = NULL;
+	for (; r != NULL; r = next) {
+		next = r->next;
+		round_finish(r);
+	}
+	if (s->stopping) {
+		/* No more writes: finish the rounds that waited for one. */
+		for (r = s->status_next, s->status_next = NULL; r != NULL; r = next) {
+			next = r->next;
+			round_finish(r);
+		}
+	}
+	status_kick(s);
+	sched_maybe_stopped(s);
+}
+
+/* Write status.csv for every round waiting for it, unless a write is in flight. */
+static void status_kick(struct pgh_sched *s)
+{
+	struct pgh_sink_opts o = {
+	    .dir = s->cfg->output_dir,
+	    .name = "status.csv",
+	    .fsync = s->cfg->fsync,
+	};
+	struct pgh_status_entry *e;
+	size_t n;
+
+	if (s->status_busy || s->status_next == NULL)
+		return;
+	s->status_waiting = s->status_next;
+	s->status_next = NULL;
+	s->status_busy = true;
+	pgh_sink_init(&s->status, s->loop, &o);
+	s->status.data = s;
+	e = pgh_xcalloc(s->n_slots, sizeof(*e));
+	n = status_entries(s, e);
+	pgh_status_render(&s->status, e, n);
+	free(e);
+	pgh_sink_finish(&s->status, true, status_done_cb);
+}
+
+static void round_unref(struct pgh_round *r)
+{
+	struct pgh_sched *s = r->s;
+
+	if (--r->pending > 0)
+		return;
+	if (s->stopping) {
+		round_finish(r);
+		return;
+	}
+	r->next = s->status_next;
+	s->status_next = r;
+	status_kick(s);
+}
+
+static void sched_job_done(struct pgh_job *job)
+{
+	struct pgh_slot *slot = job->data;
+	struct pgh_round *r = slot->round;
+	struct pgh_sched *s = r->s;
+
+	pgh_result_move(&slot->last, &job->result);
+	slot->has_result = true;
+	slot->running = NULL;
+	slot->round = NULL;
+	pgh_job_free(job);
+	s->running--;
+	round_unref(r);
+	sched_maybe_stopped(s);
+}
+
+static bool check_due(const struct pgh_sched *s, const struct pgh_check *c, uint64_t round_no)
+{
+	uint64_t every;
+
+	if (c->interval_ms == 0 || c->interval_ms <= s->cfg->interval_ms)
+		return true;
+	every = c->interval_ms / s->cfg->interval_ms;
+	return (round_no - 1) % every == 0;
+}
+
+void pgh_sched_round(struct pgh_sched *s)
+{
+	struct pgh_round *r = pgh_xcalloc(1, sizeof(*r));
+
+	r->s = s;
+	r->no = ++s->round_no;
+	r->t0 = uv_hrtime();
+	r->pending = 1; /* held while launching */
+	for (size_t i = 0; i < s->n_slots; i++) {
+		struct pgh_slot *slot = &s->slots[i];
+
+		if (!slot->check->enabled || !check_due(s, slot->check, r->no))
+			continue;
+		slot->last_round = r->no;
+		if (slot->running != NULL) {
+			pgh_notice("check %s: previous run still in progress, skipped",
+			           slot->check->name);
+			slot->skipped = true;
+			continue;
+		}
+		slot->skipped = false;
+		slot->round = r;
+		slot->running =
+		    pgh_job_new(s->loop, s->pool, s->cfg, slot->check, sched_job_done, slot);
+		r->pending++;
+		s->running++;
+		pgh_job_start(slot->running);
+	}
+	round_unref(r);
+}
+
+void pgh_sched_stop(struct pgh_sched *s, void (*done)(void *arg), void *arg)
+{
+	s->stopping = true;
+	s->stopped_cb = done;
+	s->stopped_arg = arg;
+	sched_maybe_stopped(s);
+}
