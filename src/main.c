@@ -1,0 +1,120 @@
+/*
+ * main.c - command line: pick the config file and the mode, nothing else.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pghealthd/config.h"
+#include "pghealthd/daemon.h"
+#include "pghealthd/log.h"
+
+#ifndef PGHEALTHD_VERSION
+#define PGHEALTHD_VERSION "0.0.0"
+#endif
+
+static void usage(FILE *out)
+{
+	fputs("Usage:\n"
+	      "  pghealthd [-c FILE] [run]          a round every interval until SIGTERM\n"
+	      "  pghealthd [-c FILE] once           one round; exit 0 OK, 1 WARNING,\n"
+	      "                                     2 CRITICAL, 3 UNKNOWN\n"
+	      "  pghealthd [-c FILE] check-config   validate and print the resolved checks\n"
+	      "  pghealthd --help | --version\n"
+	      "\n"
+	      "Options:\n"
+	      "  -c, --config FILE   configuration file (default: $PGHEALTHD_CONFIG, else\n"
+	      "                      " PGH_CONFIG_DEFAULT_PATH ")\n"
+	      "  -h, --help          show this help\n"
+	      "  -V, --version       show the version\n",
+	      out);
+}
+
+static const char *config_path(const char *opt)
+{
+	const char *env = getenv("PGHEALTHD_CONFIG");
+
+	if (opt != NULL)
+		return opt;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return PGH_CONFIG_DEFAULT_PATH;
+}
+
+static int load(const char *path, struct pgh_config **cfg)
+{
+	char *err = NULL;
+
+	if (pgh_config_load(path, cfg, &err) < 0) {
+		fprintf(stderr, "%s", err != NULL ? err : "configuration error\n");
+		if (err != NULL && err[0] != '\0' && err[strlen(err) - 1] != '\n')
+			fputc('\n', stderr);
+		free(err);
+		return PGH_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+/*
+ * libuv's threadpool serves file writes and cancel requests; four threads
+ * are too few when every connection of the pool is writing.  It must be set
+ * before the first request is queued.
+ */
+static void tune_environment(void)
+{
+	setenv("UV_THREADPOOL_SIZE", "16", 0);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *cpath = NULL, *cmd = "run";
+	struct pgh_config *cfg = NULL;
+	int c, r;
+
+	pgh_log_init();
+	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cpath = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("pghealthd %s\n", PGHEALTHD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return PGH_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		cmd = argv[optind++];
+	if (optind < argc || (strcmp(cmd, "run") != 0 && strcmp(cmd, "once") != 0 &&
+	                      strcmp(cmd, "check-config") != 0)) {
+		fprintf(stderr, "pghealthd: unknown command or extra argument: %s\n",
+		        optind < argc ? argv[optind] : cmd);
+		usage(stderr);
+		return PGH_EXIT_USAGE;
+	}
+	r = load(config_path(cpath), &cfg);
+	if (r != 0)
+		return r;
+	pgh_log_level = cfg->log_level;
+	if (strcmp(cmd, "check-config") == 0) {
+		pgh_config_print(cfg, stdout);
+		pgh_config_free(cfg);
+		return 0;
+	}
+	tune_environment();
+	return pgh_daemon_main(cfg, strcmp(cmd, "once") == 0);
+}
