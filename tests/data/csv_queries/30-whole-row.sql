@@ -1,0 +1,1 @@
+SELECT t, t.* FROM csv_t t ORDER BY id

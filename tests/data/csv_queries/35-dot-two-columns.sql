@@ -1,0 +1,1 @@
+SELECT '\.' AS a, '\.' AS b UNION ALL SELECT 'x', '\.' UNION ALL SELECT NULL, ''

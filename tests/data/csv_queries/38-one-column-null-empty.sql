@@ -1,0 +1,1 @@
+SELECT v FROM (VALUES (NULL::text), (''), (NULL), (' ')) v(v)

@@ -1,0 +1,1 @@
+SELECT * FROM csv_t WHERE id < 0

@@ -1,0 +1,1 @@
+SELECT * FROM csv_wide ORDER BY c1

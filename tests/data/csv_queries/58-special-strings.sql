@@ -1,0 +1,1 @@
+SELECT v FROM (VALUES ('\.'), ('\.'), ('\N'), ('NULL'), ('""')) v(v) WHERE v <> 'never'
