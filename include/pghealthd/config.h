@@ -1,0 +1,113 @@
+/*
+ * config.h - the INI configuration: parsing, validation, display.
+ *
+ * A configuration is parsed as a whole into a fresh struct pgh_config; the
+ * caller owns it and frees it with pgh_config_free().  Nothing here touches
+ * the network or the output directory.  Reload is "load a new one, and swap
+ * it in only when it loaded cleanly".
+ *
+ * One table in config.c (section, key, type, offset, default, min, max,
+ * flags) drives parsing, defaults, validation and pgh_config_print().
+ */
+#ifndef PGHEALTHD_CONFIG_H
+#define PGHEALTHD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pghealthd/common.h"
+
+#define PGH_CONFIG_DEFAULT_PATH   "/etc/pghealthd/pghealthd.ini"
+#define PGH_MAX_CONNECTIONS_LIMIT 32
+
+enum pgh_severity {
+	PGH_SEV_INFO = 0,
+	PGH_SEV_WARNING,
+	PGH_SEV_CRITICAL,
+};
+
+const char *pgh_severity_str(enum pgh_severity sev);
+
+/* A list of strings that a repeatable key accumulates, in file order. */
+struct pgh_strlist {
+	char **items;
+	size_t len;
+};
+
+/* One [check:NAME] section, after merging every section of that name. */
+struct pgh_check {
+	char *name;     /* [A-Za-z0-9_.-]+ */
+	char *sql;      /* the statement text (inline, or read from sql_file) */
+	char *sql_file; /* resolved path when the SQL came from a file, else NULL */
+	char *file;     /* file of the first [check:NAME] section */
+	int line;       /* its line */
+	enum pgh_severity severity;
+	uint64_t interval_ms; /* 0: every round; else a multiple of [run] interval */
+	uint64_t timeout_ms;  /* [run] timeout when not set */
+	uint64_t max_rows;    /* [run] max_rows when not set; 0 = no cap */
+	bool enabled;
+};
+
+struct pgh_config {
+	char *path; /* the main file, as given */
+
+	/* [target] */
+	char *conninfo;         /* libpq conninfo or URI; "" = libpq defaults/PG* */
+	char *password_file;    /* resolved path, or NULL */
+	char *password;         /* read from password_file; never printed or logged */
+	char *application_name; /* default "pghealthd" */
+	char *timezone;         /* default "UTC" */
+	struct pgh_strlist session_sql;
+
+	/* [pool] */
+	unsigned min_connections;    /* default 1, 1..max_connections */
+	unsigned max_connections;    /* default 5, 1..32 */
+	uint64_t connect_timeout_ms; /* default 10s */
+	uint64_t idle_timeout_ms;    /* default 5m */
+
+	/* [run] */
+	uint64_t interval_ms; /* default 60s, > 0 */
+	char *output_dir;     /* default /var/lib/pghealthd; relative to the main file's dir */
+	struct pgh_strlist include; /* as written, for display */
+	uint64_t timeout_ms;        /* default 30s, > 0 */
+	uint64_t max_rows;          /* default 0 */
+	unsigned history;           /* default 1440 */
+	bool fsync;                 /* default true */
+	char *prometheus_file;      /* NULL, or a file name/path relative to output_dir */
+	int log_level;              /* syslog priority; default LOG_INFO */
+
+	/* Every check in config order (order of first appearance). */
+	struct pgh_check *checks;
+	size_t n_checks;
+};
+
+/*
+ * Parse and validate the file at path (and everything it includes).
+ * On success returns 0 and stores a new config in *out.  On failure returns
+ * -EINVAL (or -ENOENT/-EACCES/-ENOMEM) and stores in *err a malloc'd text of
+ * one or more lines "file:line: what is wrong" (caller frees); *out is NULL.
+ */
+int pgh_config_load(const char *path, struct pgh_config **out, char **err) PGH_MUSTCHECK;
+
+/* Every default and no check: libpq's own defaults (PG* variables) apply. */
+struct pgh_config *pgh_config_new_default(void);
+
+void pgh_config_free(struct pgh_config *cfg);
+
+/* Print the resolved configuration and checks (check-config); never the password. */
+void pgh_config_print(const struct pgh_config *cfg, FILE *out);
+
+/*
+ * Parse a duration: "250ms", "30s", "5m", "1h", "2d" or a bare number of
+ * seconds ("1.5" allowed).  Returns 0 and *ms, or -EINVAL.
+ */
+int pgh_duration_parse(const char *s, uint64_t *ms) PGH_MUSTCHECK;
+
+/* Format a duration the way the config accepts it back ("250ms", "30s", "5m"). */
+void pgh_duration_format(uint64_t ms, char *buf, size_t len);
+
+/* True when name matches [A-Za-z0-9_.-]+ and is not "." or "..". */
+bool pgh_check_name_valid(const char *name);
+
+#endif

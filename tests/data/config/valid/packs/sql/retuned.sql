@@ -1,0 +1,3 @@
+SELECT datname, age(datfrozenxid) AS xid_age
+  FROM pg_database
+ ORDER BY 2 DESC;
