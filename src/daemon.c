@@ -2,7 +2,9 @@
  * daemon.c - the loop, its signals and its round timer (see daemon.h).
  *
  * Owns: the loop, the pool, the scheduler, the tick timer, the signal
- * handles and the configuration.  Shutdown is two parts that finish in any
+ * handles and the configuration (and a reloaded one until it is swapped in).
+ * A reload is applied only when no job is running, so no job ever sees its
+ * configuration freed; until then no new round starts.  Shutdown is two parts that finish in any
  * order (the scheduler has no job left; the pool has closed every
  * connection); then the daemon's own handles close and the loop ends.
  */
@@ -26,7 +28,10 @@ struct pgh_daemon {
 	struct pgh_pool *pool;
 	struct pgh_sched *sched;
 	uv_timer_t tick;
-	uv_signal_t sigs[2]; /* SIGTERM, SIGINT */
+	uv_signal_t sigs[3];         /* SIGTERM, SIGINT, SIGHUP */
+	char *config_path;           /* reloaded on SIGHUP */
+	struct pgh_config *next_cfg; /* loaded, waiting for the scheduler to be idle */
+	bool tick_deferred;          /* a tick came while the last round still waited */
 	bool once;
 	bool stopping;
 	unsigned stop_pending; /* scheduler + pool still to finish */
@@ -62,15 +67,83 @@ static void daemon_shutdown(struct pgh_daemon *d)
 	pgh_pool_close(d->pool, daemon_part_stopped, d);
 }
 
+static void daemon_round(struct pgh_daemon *d);
+static void round_cb(struct pgh_sched *s, const struct pgh_round_summary *sum, void *arg);
+static void tick_cb(uv_timer_t *t);
+
+/* True when connection settings differ, so connections must be replaced. */
+static bool target_changed(const struct pgh_config *a, const struct pgh_config *b)
+{
+	bool same = a->session_sql.len == b->session_sql.len;
+
+	for (size_t i = 0; same && i < a->session_sql.len; i++)
+		same = strcmp(a->session_sql.items[i], b->session_sql.items[i]) == 0;
+#define SAME_STR(f) ((a->f == NULL) == (b->f == NULL) && (a->f == NULL || strcmp(a->f, b->f) == 0))
+	same = same && SAME_STR(conninfo) && SAME_STR(password) && SAME_STR(application_name) &&
+	       SAME_STR(timezone);
+#undef SAME_STR
+	return !same;
+}
+
+/* Swap the reloaded configuration in; the scheduler is idle. */
+static void daemon_apply_reload(struct pgh_daemon *d)
+{
+	struct pgh_config *old = d->cfg, *cfg = d->next_cfg;
+	struct pgh_sched *sched;
+	bool reconnect = target_changed(old, cfg);
+
+	d->next_cfg = NULL;
+	if (pgh_daemon_prepare_output(cfg->output_dir) < 0)
+		pgh_warn("output_dir %s is not usable yet", cfg->output_dir);
+	sched = pgh_sched_new(&d->loop, cfg, d->pool, round_cb, d);
+	pgh_sched_adopt(sched, d->sched);
+	pgh_sched_free(d->sched);
+	d->sched = sched;
+	pgh_pool_set_config(d->pool, cfg, reconnect);
+	d->cfg = cfg;
+	pgh_log_level = cfg->log_level;
+	pgh_config_free(old);
+	pgh_info("configuration reloaded: %zu checks%s", cfg->n_checks,
+	         reconnect ? ", connections are being replaced" : "");
+	uv_timer_start(&d->tick, tick_cb, 0, cfg->interval_ms);
+}
+
+static void daemon_reload(struct pgh_daemon *d)
+{
+	struct pgh_config *cfg = NULL;
+	char *err = NULL;
+
+	if (pgh_config_load(d->config_path, &cfg, &err) < 0) {
+		char *line = err, *nl;
+
+		pgh_error("reload of %s failed; keeping the running configuration", d->config_path);
+		for (; line != NULL && *line != '\0'; line = nl != NULL ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			pgh_error("%.*s", nl != NULL ? (int)(nl - line) : (int)strlen(line), line);
+		}
+		free(err);
+		return;
+	}
+	pgh_config_free(d->next_cfg);
+	d->next_cfg = cfg;
+	if (pgh_sched_idle(d->sched))
+		daemon_apply_reload(d);
+	else
+		pgh_info("configuration loaded; applied when the %u running checks finish",
+		         pgh_sched_running(d->sched));
+}
+
 static void signal_cb(uv_signal_t *h, int signum)
 {
 	struct pgh_daemon *d = h->data;
 
-	pgh_info("received %s, shutting down", strsignal(signum));
-	if (d->stopping && !d->once) {
-		/* A second signal while waiting: nothing else to do but wait. */
+	if (signum == SIGHUP) {
+		pgh_info("received SIGHUP, reloading %s", d->config_path);
+		if (!d->stopping && !d->once)
+			daemon_reload(d);
 		return;
 	}
+	pgh_info("received %s, shutting down", strsignal(signum));
 	if (d->once && d->exit_code == PGH_EXIT_OK)
 		d->exit_code = PGH_EXIT_UNKNOWN;
 	daemon_shutdown(d);
@@ -85,19 +158,47 @@ static void round_cb(struct pgh_sched *s, const struct pgh_round_summary *sum, v
 	         "%u skipped in %" PRIu64 " ms",
 	         sum->no, sum->ran, sum->ok, sum->findings, sum->errors, sum->timeouts,
 	         sum->skipped, sum->duration_ms);
-	if (!d->once || d->stopping)
+	if (d->stopping)
 		return;
-	d->exit_code = sum->verdict;
-	if (!sum->status_written && d->exit_code < PGH_EXIT_UNKNOWN)
-		d->exit_code = PGH_EXIT_UNKNOWN;
-	daemon_shutdown(d);
+	if (d->once) {
+		d->exit_code = sum->verdict;
+		if (!sum->status_written && d->exit_code < PGH_EXIT_UNKNOWN)
+			d->exit_code = PGH_EXIT_UNKNOWN;
+		daemon_shutdown(d);
+		return;
+	}
+	if (d->next_cfg != NULL && pgh_sched_idle(d->sched)) {
+		daemon_apply_reload(d);
+	} else if (d->tick_deferred && pgh_sched_waiting(d->sched) == 0) {
+		d->tick_deferred = false;
+		daemon_round(d);
+		uv_timer_again(&d->tick);
+	}
+}
+
+/*
+ * A round while the previous one still has checks waiting for a connection
+ * would only stack work: the tick is delayed until that round completes.
+ * Checks still running (on a connection) are skipped by the scheduler.
+ */
+static void daemon_round(struct pgh_daemon *d)
+{
+	if (d->next_cfg != NULL)
+		return; /* the reload is applied first, when the running checks finish */
+	if (pgh_sched_waiting(d->sched) > 0) {
+		if (!d->tick_deferred)
+			pgh_notice("round overran the interval: %u checks still wait for a "
+			           "connection; next round delayed",
+			           pgh_sched_waiting(d->sched));
+		d->tick_deferred = true;
+		return;
+	}
+	pgh_sched_round(d->sched);
 }
 
 static void tick_cb(uv_timer_t *t)
 {
-	struct pgh_daemon *d = t->data;
-
-	pgh_sched_round(d->sched);
+	daemon_round(t->data);
 }
 
 /* mkdir -p with 0750 for what is created. */
@@ -144,7 +245,7 @@ int pgh_daemon_prepare_output(const char *dir)
 
 static void daemon_start(struct pgh_daemon *d)
 {
-	static const int signums[] = {SIGTERM, SIGINT};
+	static const int signums[] = {SIGTERM, SIGINT, SIGHUP};
 
 	for (size_t i = 0; i < PGH_ARRAY_LEN(d->sigs); i++) {
 		uv_signal_init(&d->loop, &d->sigs[i]);
@@ -176,6 +277,7 @@ int pgh_daemon_main(struct pgh_config *cfg, bool once)
 
 	memset(&d, 0, sizeof(d));
 	d.cfg = cfg;
+	d.config_path = pgh_xstrdup(cfg->path);
 	d.once = once;
 	d.exit_code = PGH_EXIT_OK;
 	if (pgh_daemon_prepare_output(cfg->output_dir) < 0 && once)
@@ -196,7 +298,9 @@ int pgh_daemon_main(struct pgh_config *cfg, bool once)
 		uv_walk(&d.loop, walk_cb, NULL);
 		pgh_bug("uv_loop_close: %s", uv_strerror(r));
 	}
-	pgh_config_free(cfg);
+	pgh_config_free(d.cfg);
+	pgh_config_free(d.next_cfg);
+	free(d.config_path);
 	pgh_info("stopped");
 	return d.exit_code;
 }

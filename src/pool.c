@@ -38,6 +38,7 @@ struct pgh_conn {
 	bool flushing;      /* PQflush() returned 1: wait for writable */
 	bool paused;        /* BUSY: the owner asked to stop reading */
 	bool broken;        /* lost or unusable: close on release */
+	bool stale;         /* made with replaced settings: close when next idle */
 	char *deferred_err; /* BUSY: a send failure reported from the timer */
 
 	/* SETUP: session statements, run one after the other. */
@@ -438,7 +439,10 @@ static void conn_setup_next(struct pgh_conn *c)
 	p->retry_at = 0;
 	pgh_info("conn %u: ready (backend pid %d, server %d)", c->id, PQbackendPID(c->pg),
 	         PQserverVersion(c->pg));
-	conn_become_idle(c);
+	if (c->stale)
+		conn_close(c);
+	else
+		conn_become_idle(c);
 	pool_dispatch(p);
 }
 
@@ -758,7 +762,7 @@ void pgh_conn_release(struct pgh_conn *c)
 		return;
 	}
 	uv_timer_stop(&c->timer);
-	if (c->broken || p->closing || PQstatus(c->pg) != CONNECTION_OK ||
+	if (c->broken || c->stale || p->closing || PQstatus(c->pg) != CONNECTION_OK ||
 	    PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
 		conn_close(c);
 	} else {
@@ -994,6 +998,28 @@ void pgh_pool_close(struct pgh_pool *p, void (*done)(void *arg), void *arg)
 	}
 	uv_close((uv_handle_t *)&p->retry, pool_handle_close_cb);
 	uv_close((uv_handle_t *)&p->kick, pool_handle_close_cb);
+}
+
+/*
+ * Swap in a reloaded configuration.  With reconnect, every connection made
+ * with the old settings is replaced gracefully: idle ones now, the others
+ * when they next become idle; no running query is interrupted.
+ */
+void pgh_pool_set_config(struct pgh_pool *p, const struct pgh_config *cfg, bool reconnect)
+{
+	p->cfg = cfg;
+	if (reconnect) {
+		for (unsigned i = p->n_conns; i-- > 0;) {
+			struct pgh_conn *c = p->conns[i];
+
+			c->stale = true;
+			if (c->state == PGH_CONN_IDLE)
+				conn_close(c);
+		}
+		p->consecutive_failures = 0;
+		p->retry_at = 0;
+	}
+	pool_dispatch(p);
 }
 
 void pgh_pool_get_stats(const struct pgh_pool *p, struct pgh_pool_stats *st)

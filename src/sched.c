@@ -286,6 +286,44 @@ void pgh_sched_round(struct pgh_sched *s)
 	round_unref(r);
 }
 
+unsigned pgh_sched_running(const struct pgh_sched *s)
+{
+	return s->running;
+}
+
+bool pgh_sched_idle(const struct pgh_sched *s)
+{
+	return s->running == 0 && !s->status_busy;
+}
+
+unsigned pgh_sched_waiting(const struct pgh_sched *s)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < s->n_slots; i++)
+		if (s->slots[i].running != NULL && s->slots[i].running->phase == PGH_JOB_QUEUED)
+			n++;
+	return n;
+}
+
+void pgh_sched_adopt(struct pgh_sched *dst, struct pgh_sched *src)
+{
+	for (size_t i = 0; i < dst->n_slots; i++) {
+		for (size_t j = 0; j < src->n_slots; j++) {
+			struct pgh_slot *from = &src->slots[j];
+
+			if (!from->has_result ||
+			    strcmp(from->check->name, dst->slots[i].check->name) != 0)
+				continue;
+			pgh_result_move(&dst->slots[i].last, &from->last);
+			dst->slots[i].has_result = true;
+			from->has_result = false;
+			break;
+		}
+	}
+	dst->round_no = src->round_no;
+}
+
 void pgh_sched_stop(struct pgh_sched *s, void (*done)(void *arg), void *arg)
 {
 	s->stopping = true;

@@ -113,6 +113,9 @@ PGconn *pgh_conn_pg(struct pgh_conn *c);
 /* Close every connection, fail queued requests; done runs once all is closed. */
 void pgh_pool_close(struct pgh_pool *p, void (*done)(void *arg), void *arg);
 
+/* Swap in a reloaded cfg; reconnect replaces connections made with the old one. */
+void pgh_pool_set_config(struct pgh_pool *p, const struct pgh_config *cfg, bool reconnect);
+
 void pgh_pool_get_stats(const struct pgh_pool *p, struct pgh_pool_stats *st);
 
 #endif

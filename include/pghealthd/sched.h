@@ -11,6 +11,7 @@
 #ifndef PGHEALTHD_SCHED_H
 #define PGHEALTHD_SCHED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -35,6 +36,16 @@ struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
 
 /* Start a round now; cb runs once all its jobs finished and status.csv is written. */
 void pgh_sched_round(struct pgh_sched *s);
+
+/* Jobs in flight, and those of them still waiting for a connection. */
+unsigned pgh_sched_running(const struct pgh_sched *s);
+unsigned pgh_sched_waiting(const struct pgh_sched *s);
+
+/* No job running and no status.csv write in flight: safe to replace. */
+bool pgh_sched_idle(const struct pgh_sched *s);
+
+/* After a reload: take over src's latest results for checks of the same name. */
+void pgh_sched_adopt(struct pgh_sched *dst, struct pgh_sched *src);
 
 /* Stop: no more status writes; done runs (maybe later) once no job is left. */
 void pgh_sched_stop(struct pgh_sched *s, void (*done)(void *arg), void *arg);
