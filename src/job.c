@@ -50,6 +50,7 @@ void pgh_result_move(struct pgh_result *dst, struct pgh_result *src)
 
 static void job_granted(struct pgh_request *req, struct pgh_conn *c);
 static void job_failed(struct pgh_request *req, const char *errmsg);
+static const struct pgh_job_output csv_output;
 
 struct pgh_job *pgh_job_new(uv_loop_t *loop, struct pgh_pool *pool, const struct pgh_config *cfg,
                             const struct pgh_check *check, pgh_job_done_cb done, void *data)
@@ -65,6 +66,7 @@ struct pgh_job *pgh_job_new(uv_loop_t *loop, struct pgh_pool *pool, const struct
 	job->req.granted = job_granted;
 	job->req.failed = job_failed;
 	job->phase = PGH_JOB_QUEUED;
+	job->out = &csv_output;
 	uv_timer_init(loop, &job->deadline);
 	job->deadline.data = job;
 	job->deadline_open = true;
@@ -98,6 +100,11 @@ static bool job_failed_already(const struct pgh_job *job)
 	return job->result.error != NULL;
 }
 
+void pgh_job_set_output(struct pgh_job *job, const struct pgh_job_output *out)
+{
+	job->out = out;
+}
+
 void pgh_job_start(struct pgh_job *job)
 {
 	job->result.started_ms = pgh_now_ms();
@@ -116,7 +123,7 @@ static void job_deadline_closed_cb(uv_handle_t *h)
 	job->done(job); /* last: the callee may free the job */
 }
 
-static void job_complete(struct pgh_job *job)
+void pgh_job_complete(struct pgh_job *job)
 {
 	struct pgh_result *r = &job->result;
 
@@ -151,10 +158,21 @@ static void job_sink_done(struct pgh_sink *sink, int status)
 	pgh_sink_release(sink);
 	free(sink);
 	job->sink = NULL;
-	job_complete(job);
+	pgh_job_complete(job);
 }
 
-/* The query is over: decide the state, then publish or discard the file. */
+/* The check CSV's end: publish or discard the file, remove a stale one. */
+static void csv_finish(struct pgh_job *job)
+{
+	if (job->sink != NULL) {
+		pgh_sink_finish(job->sink, !job_failed_already(job), job_sink_done);
+		return;
+	}
+	job_remove_stale(job);
+	pgh_job_complete(job);
+}
+
+/* The query is over: decide the state, then let the output settle. */
 static void job_publish(struct pgh_job *job)
 {
 	struct pgh_result *r = &job->result;
@@ -163,12 +181,7 @@ static void job_publish(struct pgh_job *job)
 	uv_timer_stop(&job->deadline);
 	if (!job_failed_already(job) && r->state != PGH_STATE_TRUNCATED)
 		r->state = r->rows > 0 ? PGH_STATE_FINDINGS : PGH_STATE_OK;
-	if (job->sink != NULL) {
-		pgh_sink_finish(job->sink, !job_failed_already(job), job_sink_done);
-		return;
-	}
-	job_remove_stale(job);
-	job_complete(job);
+	job->out->finish(job);
 }
 
 static void job_failed(struct pgh_request *req, const char *errmsg)
@@ -256,11 +269,23 @@ static void job_row(struct pgh_job *job, const PGresult *res)
 		}
 		return;
 	}
+	job->result.rows++;
+	if (!job->out->row(job, res))
+		job->paused = true;
+}
+
+static bool csv_row(struct pgh_job *job, const PGresult *res)
+{
 	if (job->sink == NULL)
 		job_open_sink(job, res);
 	job_write_row(job, res);
-	job->result.rows++;
+	return !pgh_sink_full(job->sink);
 }
+
+static const struct pgh_job_output csv_output = {
+    .row = csv_row,
+    .finish = csv_finish,
+};
 
 static void job_error_result(struct pgh_job *job, const PGresult *res)
 {
@@ -293,6 +318,11 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 		job_fail(job, PGH_STATE_ERROR,
 		         "the check's SQL returns more than one result set (one statement per "
 		         "check; session settings go in session_sql)");
+	if (!job->described && (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK)) {
+		job->described = true;
+		if (job->out->describe != NULL)
+			job->out->describe(job, res);
+	}
 	switch (st) {
 	case PGRES_SINGLE_TUPLE:
 		job_row(job, res);
@@ -314,7 +344,7 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 		break;
 	}
 	PQclear(res);
-	return job->sink == NULL || !pgh_sink_full(job->sink);
+	return !job->paused;
 }
 
 static void job_query_done(struct pgh_conn *c, const char *errmsg, void *arg)
@@ -337,12 +367,16 @@ static const struct pgh_query_ops job_ops = {
     .done = job_query_done,
 };
 
-static void job_sink_drain(struct pgh_sink *sink)
+void pgh_job_resume(struct pgh_job *job)
 {
-	struct pgh_job *job = sink->data;
-
+	job->paused = false;
 	if (job->conn != NULL)
 		pgh_conn_resume(job->conn);
+}
+
+static void job_sink_drain(struct pgh_sink *sink)
+{
+	pgh_job_resume(sink->data);
 }
 
 /* ---- timeouts ----------------------------------------------------------- */

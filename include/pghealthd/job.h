@@ -46,6 +46,20 @@ void pgh_result_move(struct pgh_result *dst, struct pgh_result *src);
 struct pgh_job;
 typedef void (*pgh_job_done_cb)(struct pgh_job *job);
 
+/*
+ * Where a job's rows go.  The default (NULL) is the check CSV: rows stream
+ * into <check>.csv through a sink.  exec supplies a JSON one.
+ */
+struct pgh_job_output {
+	/* The first result that describes the columns (optional). */
+	void (*describe)(struct pgh_job *job, const PGresult *res);
+	/* One row; return false to pause reading until pgh_job_resume(). */
+	bool (*row)(struct pgh_job *job, const PGresult *res);
+	/* The query is over (job->result says how); call pgh_job_complete() once
+	 * the output is settled, now or later. */
+	void (*finish)(struct pgh_job *job);
+};
+
 enum pgh_job_phase {
 	PGH_JOB_QUEUED,     /* waiting for a connection */
 	PGH_JOB_RUNNING,    /* the query is on a connection */
@@ -68,12 +82,24 @@ struct pgh_job {
 	bool cancelled; /* a cancel was sent (timeout or max_rows) */
 	uint64_t t0;    /* uv_hrtime() at start */
 	struct pgh_result result;
+	const struct pgh_job_output *out;
+	bool described; /* out->describe was called */
+	bool paused;    /* the output asked to stop reading */
 	pgh_job_done_cb done;
 	void *data; /* the scheduler's */
 };
 
 struct pgh_job *pgh_job_new(uv_loop_t *loop, struct pgh_pool *pool, const struct pgh_config *cfg,
                             const struct pgh_check *check, pgh_job_done_cb done, void *data);
+
+/* Use another output than the check CSV (before pgh_job_start). */
+void pgh_job_set_output(struct pgh_job *job, const struct pgh_job_output *out);
+
+/* Called by an output's finish (now or later): the job is over. */
+void pgh_job_complete(struct pgh_job *job);
+
+/* An output that paused reading is ready for more rows. */
+void pgh_job_resume(struct pgh_job *job);
 
 /* Queue the job on the pool; done runs later, exactly once. */
 void pgh_job_start(struct pgh_job *job);
