@@ -9,6 +9,7 @@
 
 #include "pghealthd/config.h"
 #include "pghealthd/daemon.h"
+#include "pghealthd/exec.h"
 #include "pghealthd/log.h"
 
 #ifndef PGHEALTHD_VERSION
@@ -22,6 +23,9 @@ static void usage(FILE *out)
 	      "  pghealthd [-c FILE] once           one round; exit 0 OK, 1 WARNING,\n"
 	      "                                     2 CRITICAL, 3 UNKNOWN\n"
 	      "  pghealthd [-c FILE] check-config   validate and print the resolved checks\n"
+	      "  pghealthd [-c FILE] exec [--max-rows N] [--timeout DUR] [--no-results] SQL\n"
+	      "  pghealthd [-c FILE] exec --event FILE|-\n"
+	      "                                     one query, typed JSON on stdout\n"
 	      "  pghealthd --help | --version\n"
 	      "\n"
 	      "Options:\n"
@@ -99,6 +103,12 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
+	if (strcmp(cmd, "exec") == 0) {
+		tune_environment();
+		return pgh_exec_main(config_path(cpath),
+		                     cpath != NULL || getenv("PGHEALTHD_CONFIG"), argc - optind + 1,
+		                     argv + optind - 1);
+	}
 	if (optind < argc || (strcmp(cmd, "run") != 0 && strcmp(cmd, "once") != 0 &&
 	                      strcmp(cmd, "check-config") != 0)) {
 		fprintf(stderr, "pghealthd: unknown command or extra argument: %s\n",

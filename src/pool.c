@@ -985,15 +985,17 @@ void pgh_pool_close(struct pgh_pool *p, void (*done)(void *arg), void *arg)
 	while (p->n_conns > 0) {
 		struct pgh_conn *c = p->conns[p->n_conns - 1];
 
-		if (c->state == PGH_CONN_BUSY) {
+		if (c->state == PGH_CONN_BUSY && !c->release_pending) {
 			/* Cancel on the server (no zombie query), tell the owner,
-			 * and close now; the cancel job keeps the memory alive. */
+			 * and close now; the cancel job keeps the memory alive.
+			 * An owner that already released (waiting for its cancel
+			 * to finish) has nothing more to hear. */
 			pgh_conn_cancel(c);
 			c->broken = true;
 			conn_unwatch(c);
 			c->ops->done(c, "pghealthd is shutting down", c->arg);
-			c->release_pending = false;
 		}
+		c->release_pending = false;
 		conn_close(c);
 	}
 	uv_close((uv_handle_t *)&p->retry, pool_handle_close_cb);

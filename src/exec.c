@@ -1,0 +1,690 @@
+/*
+ * exec.c - one SQL query in, typed JSON out (the query-executor API).
+ *
+ * Owns: the request, the loop it runs on, a one-connection pool, and a
+ * spool file.  The query runs as an ordinary job (same pool, timeouts,
+ * cancel and max_rows machinery as every check) whose output turns each row
+ * into a JSON object with json-c and appends it to an unlinked temp file, so
+ * memory stays flat whatever the row count.  The body is printed once the
+ * query is over, because its first field (status, or statusCode for
+ * --event) depends on how the query ended.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <json-c/printbuf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "pghealthd/exec.h"
+#include "pghealthd/job.h"
+#include "pghealthd/log.h"
+#include "pghealthd/pool.h"
+
+#define EXEC_DEFAULT_MAX_ROWS   1000
+#define EXEC_DEFAULT_TIMEOUT_MS 30000
+#define EXEC_EVENT_MAX_BYTES    (64u * 1024 * 1024)
+#define JSON_FLAGS              (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* Column OIDs with a JSON type of their own, and the names of common types. */
+enum {
+	OID_BOOL = 16,
+	OID_BYTEA = 17,
+	OID_INT8 = 20,
+	OID_INT2 = 21,
+	OID_INT4 = 23,
+	OID_OID = 26,
+	OID_JSON = 114,
+	OID_FLOAT4 = 700,
+	OID_FLOAT8 = 701,
+	OID_NUMERIC = 1700,
+	OID_JSONB = 3802,
+};
+
+struct exec_column {
+	char *name;
+	Oid type;
+	char *type_name;
+};
+
+struct exec {
+	/* the request */
+	const char *sql;
+	uint64_t max_rows;
+	uint64_t timeout_ms;
+	bool return_results;
+	bool event; /* print {"statusCode": ..., "body": ...} */
+	/* the run */
+	uv_loop_t loop;
+	struct pgh_config *cfg;
+	struct pgh_pool *pool;
+	struct pgh_check check;
+	struct pgh_check lookup; /* type names the built-in table lacks */
+	struct exec_column *cols;
+	int ncols;
+	FILE *spool; /* rows, comma-separated JSON objects */
+	struct pgh_result result;
+	bool truncated;
+	char statement_id[37];
+};
+
+static const struct {
+	Oid oid;
+	const char *name;
+} type_names[] = {
+    {16, "bool"},
+    {17, "bytea"},
+    {18, "char"},
+    {19, "name"},
+    {20, "int8"},
+    {21, "int2"},
+    {23, "int4"},
+    {24, "regproc"},
+    {25, "text"},
+    {26, "oid"},
+    {114, "json"},
+    {142, "xml"},
+    {600, "point"},
+    {650, "cidr"},
+    {700, "float4"},
+    {701, "float8"},
+    {790, "money"},
+    {829, "macaddr"},
+    {869, "inet"},
+    {1000, "_bool"},
+    {1005, "_int2"},
+    {1007, "_int4"},
+    {1009, "_text"},
+    {1016, "_int8"},
+    {1042, "bpchar"},
+    {1043, "varchar"},
+    {1082, "date"},
+    {1083, "time"},
+    {1114, "timestamp"},
+    {1184, "timestamptz"},
+    {1186, "interval"},
+    {1266, "timetz"},
+    {1560, "bit"},
+    {1562, "varbit"},
+    {1700, "numeric"},
+    {2205, "regclass"},
+    {2206, "regtype"},
+    {2950, "uuid"},
+    {3220, "pg_lsn"},
+    {3802, "jsonb"},
+    {3904, "int4range"},
+    {3926, "int8range"},
+    {3910, "tstzrange"},
+    {705, "unknown"},
+    {2249, "record"},
+    {1021, "_float4"},
+    {1022, "_float8"},
+    {1231, "_numeric"},
+    /* Amazon Redshift's own types */
+    {4000, "super"},
+    {6551, "varbyte"},
+    {3000, "geometry"},
+    {3001, "geography"},
+    {2935, "hllsketch"},
+    {1188, "intervaly2m"},
+    {1190, "intervald2s"},
+};
+
+static const char *type_name(Oid oid)
+{
+	for (size_t i = 0; i < PGH_ARRAY_LEN(type_names); i++)
+		if (type_names[i].oid == oid)
+			return type_names[i].name;
+	return NULL;
+}
+
+/* ---- values ------------------------------------------------------------- */
+
+static char *base64(const unsigned char *p, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = pgh_xmalloc(4 * ((n + 2) / 3) + 1), *o = out;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		*o++ = tab[(v >> 18) & 63];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < n ? tab[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static bool is_number_text(const char *v)
+{
+	/* NaN and the infinities are not JSON numbers. */
+	return strcmp(v, "NaN") != 0 && strstr(v, "Infinity") == NULL;
+}
+
+static int raw_serializer(struct json_object *o, struct printbuf *pb, int level, int flags)
+{
+	const char *text = json_object_get_userdata(o);
+
+	(void)level;
+	(void)flags;
+	return printbuf_memappend(pb, text, (int)strlen(text));
+}
+
+/*
+ * A json/jsonb value is embedded as the server's text: json-c's parser would
+ * turn 12345678901234567890123 into 18446744073709551615.  The text is
+ * checked with json-c first; anything it rejects becomes a string.
+ */
+static struct json_object *exec_json_value(const char *v)
+{
+	struct json_object *parsed = json_tokener_parse(v), *o;
+
+	if (parsed == NULL && strcmp(v, "null") != 0)
+		return json_object_new_string(v);
+	json_object_put(parsed);
+	o = json_object_new_string("");
+	json_object_set_serializer(o, raw_serializer, pgh_xstrdup(v), json_object_free_userdata);
+	return o;
+}
+
+/* One value as the JSON type its column's OID calls for. */
+static struct json_object *exec_value(Oid type, const char *v)
+{
+	struct json_object *o;
+	unsigned char *bytes;
+	size_t n;
+	char *b64;
+
+	switch (type) {
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+	case OID_OID:
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+	case OID_NUMERIC:
+		/* The text is serialized verbatim: an int8 above 2^53 or a
+		 * 38-digit numeric never passes through a double. */
+		if (is_number_text(v))
+			return json_object_new_double_s(strtod(v, NULL), v);
+		return json_object_new_string(v);
+	case OID_BOOL:
+		return json_object_new_boolean(v[0] == 't');
+	case OID_JSON:
+	case OID_JSONB:
+		return exec_json_value(v);
+	case OID_BYTEA:
+		bytes = PQunescapeBytea((const unsigned char *)v, &n);
+		if (bytes == NULL)
+			return json_object_new_string(v);
+		b64 = base64(bytes, n);
+		PQfreemem(bytes);
+		o = json_object_new_string(b64);
+		free(b64);
+		return o;
+	default:
+		return json_object_new_string(v);
+	}
+}
+
+/* ---- the job's output --------------------------------------------------- */
+
+static void exec_describe(struct pgh_job *job, const PGresult *res)
+{
+	struct exec *x = job->data;
+
+	x->ncols = PQnfields(res);
+	x->cols = pgh_xcalloc((size_t)x->ncols, sizeof(*x->cols));
+	for (int i = 0; i < x->ncols; i++) {
+		const char *tn;
+
+		x->cols[i].name = pgh_xstrdup(PQfname(res, i));
+		x->cols[i].type = PQftype(res, i);
+		tn = type_name(x->cols[i].type);
+		x->cols[i].type_name = tn != NULL ? pgh_xstrdup(tn) : NULL;
+	}
+}
+
+static bool exec_row(struct pgh_job *job, const PGresult *res)
+{
+	struct exec *x = job->data;
+	struct json_object *row;
+
+	if (!x->return_results)
+		return true;
+	row = json_object_new_object();
+	for (int i = 0; i < x->ncols; i++) {
+		struct json_object *v = NULL;
+
+		if (!PQgetisnull(res, 0, i))
+			v = exec_value(x->cols[i].type, PQgetvalue(res, 0, i));
+		json_object_object_add(row, x->cols[i].name, v);
+	}
+	if (job->result.rows > 1)
+		fputc(',', x->spool);
+	fputs(json_object_to_json_string_ext(row, JSON_FLAGS), x->spool);
+	json_object_put(row);
+	return true;
+}
+
+static void exec_finish(struct pgh_job *job)
+{
+	pgh_job_complete(job);
+}
+
+static const struct pgh_job_output exec_output = {
+    .describe = exec_describe,
+    .row = exec_row,
+    .finish = exec_finish,
+};
+
+static void exec_pool_closed(void *arg)
+{
+	(void)arg;
+}
+
+/* Names for the column types the built-in table does not know. */
+static bool lookup_row(struct pgh_job *job, const PGresult *res)
+{
+	struct exec *x = job->data;
+	Oid oid = (Oid)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+
+	for (int i = 0; i < x->ncols; i++)
+		if (x->cols[i].type == oid && x->cols[i].type_name == NULL)
+			x->cols[i].type_name = pgh_xstrdup(PQgetvalue(res, 0, 1));
+	return true;
+}
+
+static const struct pgh_job_output lookup_output = {
+    .row = lookup_row,
+    .finish = exec_finish,
+};
+
+static void lookup_done(struct pgh_job *job)
+{
+	struct exec *x = job->data;
+
+	pgh_job_free(job);
+	free((char *)x->lookup.sql);
+	x->lookup.sql = NULL;
+	pgh_pool_close(x->pool, exec_pool_closed, x);
+}
+
+/* One more query on the same connection when a column type is not known. */
+static bool exec_start_lookup(struct exec *x)
+{
+	char *sql = NULL, *tmp;
+	struct pgh_job *job;
+
+	for (int i = 0; i < x->ncols; i++) {
+		if (x->cols[i].type_name != NULL)
+			continue;
+		tmp = pgh_xasprintf("%s%s%u", sql != NULL ? sql : "", sql != NULL ? "," : "",
+		                    x->cols[i].type);
+		free(sql);
+		sql = tmp;
+	}
+	if (sql == NULL)
+		return false;
+	x->lookup.name = "exec-types";
+	x->lookup.sql =
+	    pgh_xasprintf("SELECT oid, typname FROM pg_catalog.pg_type WHERE oid IN (%s)", sql);
+	free(sql);
+	x->lookup.timeout_ms = 5000;
+	x->lookup.enabled = true;
+	job = pgh_job_new(&x->loop, x->pool, x->cfg, &x->lookup, lookup_done, x);
+	pgh_job_set_output(job, &lookup_output);
+	pgh_job_start(job);
+	return true;
+}
+
+static void exec_job_done(struct pgh_job *job)
+{
+	struct exec *x = job->data;
+	bool ok;
+
+	pgh_result_move(&x->result, &job->result);
+	x->truncated = x->result.state == PGH_STATE_TRUNCATED;
+	pgh_job_free(job);
+	ok = x->result.state != PGH_STATE_ERROR && x->result.state != PGH_STATE_TIMEOUT;
+	if (ok && x->return_results && exec_start_lookup(x))
+		return;
+	pgh_pool_close(x->pool, exec_pool_closed, x);
+}
+
+/* ---- the request -------------------------------------------------------- */
+
+static void uuid_v4(char *out)
+{
+	unsigned char b[16];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (unsigned char)rand();
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+	         b[13], b[14], b[15]);
+}
+
+/* Print a json-c value on stdout and drop it. */
+static void put_json(struct json_object *o)
+{
+	fputs(json_object_to_json_string_ext(o, JSON_FLAGS), stdout);
+	json_object_put(o);
+}
+
+/* The API's error bodies: 400 {"error": ...}, 500 {"status": "error", ...}. */
+static int exec_fail(const struct exec *x, int code, const char *msg)
+{
+	struct json_object *body = json_object_new_object(), *env;
+
+	if (code == PGH_EXEC_BAD_REQUEST && x->event) {
+		json_object_object_add(body, "error", json_object_new_string(msg));
+	} else {
+		json_object_object_add(body, "status", json_object_new_string("error"));
+		json_object_object_add(body, "message", json_object_new_string(msg));
+	}
+	if (x->event) {
+		env = json_object_new_object();
+		json_object_object_add(
+		    env, "statusCode",
+		    json_object_new_int(code == PGH_EXEC_BAD_REQUEST ? 400 : 500));
+		json_object_object_add(env, "body", body);
+		body = env;
+	}
+	put_json(body);
+	fputc('\n', stdout);
+	return code;
+}
+
+static struct json_object *exec_columns(const struct exec *x)
+{
+	struct json_object *cols = json_object_new_array();
+
+	for (int i = 0; i < x->ncols; i++) {
+		struct json_object *c = json_object_new_object();
+		char oid[24];
+
+		snprintf(oid, sizeof(oid), "oid:%u", x->cols[i].type);
+		json_object_object_add(c, "name", json_object_new_string(x->cols[i].name));
+		json_object_object_add(c, "type",
+		                       json_object_new_string(x->cols[i].type_name != NULL
+		                                                  ? x->cols[i].type_name
+		                                                  : oid));
+		json_object_array_add(cols, c);
+	}
+	return cols;
+}
+
+/* Copy the spooled rows to stdout. */
+static int copy_spool(FILE *spool)
+{
+	char buf[65536];
+	size_t n;
+
+	rewind(spool);
+	while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			return -EIO;
+	return ferror(spool) ? -EIO : 0;
+}
+
+/* The finished body, members in the API's order; rows come from the spool. */
+static int exec_print(struct exec *x)
+{
+	if (x->event)
+		fputs("{\"statusCode\":200,\"body\":", stdout);
+	fputs("{\"status\":\"finished\",\"statement_id\":", stdout);
+	put_json(json_object_new_string(x->statement_id));
+	if (x->return_results) {
+		fputs(",\"columns\":", stdout);
+		put_json(exec_columns(x));
+		fputs(",\"rows\":[", stdout);
+		if (copy_spool(x->spool) < 0)
+			return -EIO;
+		fputc(']', stdout);
+	}
+	fprintf(stdout, ",\"row_count\":%" PRIu64 ",\"truncated\":%s}", x->result.rows,
+	        x->truncated ? "true" : "false");
+	if (x->event)
+		fputc('}', stdout);
+	fputc('\n', stdout);
+	return fflush(stdout) == 0 ? 0 : -EIO;
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+static int exec_run(struct exec *x)
+{
+	struct pgh_job *job;
+	int r;
+
+	r = uv_loop_init(&x->loop);
+	if (r < 0)
+		return exec_fail(x, PGH_EXEC_FAILED, uv_strerror(r));
+	x->spool = tmpfile();
+	if (x->spool == NULL) {
+		uv_loop_close(&x->loop);
+		return exec_fail(x, PGH_EXEC_FAILED, "cannot create a spool file for the rows");
+	}
+	uuid_v4(x->statement_id);
+	x->check.name = "exec";
+	x->check.sql = (char *)x->sql;
+	x->check.timeout_ms = x->timeout_ms;
+	x->check.max_rows = x->max_rows;
+	x->check.enabled = true;
+	x->pool = pgh_pool_new(&x->loop, x->cfg);
+	job = pgh_job_new(&x->loop, x->pool, x->cfg, &x->check, exec_job_done, x);
+	pgh_job_set_output(job, &exec_output);
+	pgh_job_start(job);
+	uv_run(&x->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&x->loop) != 0)
+		pgh_bug("exec: handles left open at exit");
+	if (x->result.state == PGH_STATE_ERROR || x->result.state == PGH_STATE_TIMEOUT)
+		return exec_fail(x, PGH_EXEC_FAILED,
+		                 x->result.error != NULL ? x->result.error : "query failed");
+	if (exec_print(x) < 0) {
+		pgh_error("exec: cannot write the result: %s", strerror(EIO));
+		return PGH_EXEC_FAILED;
+	}
+	return PGH_EXEC_OK;
+}
+
+static void exec_free(struct exec *x)
+{
+	for (int i = 0; i < x->ncols; i++) {
+		free(x->cols[i].name);
+		free(x->cols[i].type_name);
+	}
+	free(x->cols);
+	if (x->spool != NULL)
+		fclose(x->spool);
+	pgh_result_clear(&x->result);
+	pgh_config_free(x->cfg);
+}
+
+/* ---- parsing the request ------------------------------------------------ */
+
+static char *read_all(const char *path, size_t max, const char **why)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t len = 0, cap = 65536, n;
+	char *buf;
+
+	if (f == NULL) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	buf = pgh_xmalloc(cap + 1);
+	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len == cap) {
+			if (cap >= max)
+				break;
+			cap *= 2;
+			buf = pgh_xrealloc(buf, cap + 1);
+		}
+	}
+	*why = ferror(f) ? "read error" : len >= max ? "request too large" : NULL;
+	if (f != stdin)
+		fclose(f);
+	if (*why != NULL) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * {"sql_query": "...", "return_results": true}.  Returns NULL and sets
+ * *why for a bad request; the string returned is the caller's.
+ */
+static char *parse_event(struct exec *x, const char *text, const char **why)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *req, *v;
+	char *sql = NULL;
+	size_t len = strlen(text);
+
+	req = json_tokener_parse_ex(tok, text, (int)len);
+	if (req == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    strspn(text + json_tokener_get_parse_end(tok), " \t\r\n") !=
+	        len - json_tokener_get_parse_end(tok)) {
+		*why = "Invalid JSON in request body";
+	} else if (!json_object_is_type(req, json_type_object)) {
+		*why = "Request body must be a JSON object";
+	} else if (!json_object_object_get_ex(req, "sql_query", &v) || v == NULL) {
+		*why = "Missing required parameter: sql_query";
+	} else if (!json_object_is_type(v, json_type_string)) {
+		*why = "sql_query must be a string";
+	} else {
+		sql = pgh_xstrdup(json_object_get_string(v));
+		if (json_object_object_get_ex(req, "return_results", &v) && v != NULL) {
+			if (json_object_is_type(v, json_type_boolean)) {
+				x->return_results = json_object_get_boolean(v);
+			} else {
+				*why = "return_results must be a boolean";
+				free(sql);
+				sql = NULL;
+			}
+		}
+	}
+	json_object_put(req);
+	json_tokener_free(tok);
+	return sql;
+}
+
+static int parse_options(struct exec *x, int argc, char **argv, const char **event,
+                         const char **why)
+{
+	static const struct option opts[] = {
+	    {"max-rows", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"no-results", no_argument, NULL, 'n'},
+	    {"event", required_argument, NULL, 'e'},
+	    {NULL, 0, NULL, 0},
+	};
+	char *end;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			errno = 0;
+			x->max_rows = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || optarg[0] == '-' || optarg[0] == '\0')
+				return *why = "--max-rows takes a whole number (0 = no limit)", -1;
+			break;
+		case 't':
+			if (pgh_duration_parse(optarg, &x->timeout_ms) < 0 || x->timeout_ms == 0)
+				return *why = "--timeout takes a duration such as 30s or 500ms", -1;
+			break;
+		case 'n':
+			x->return_results = false;
+			break;
+		case 'e':
+			*event = optarg;
+			x->event = true;
+			break;
+		default:
+			return *why = "unknown or incomplete option", -1;
+		}
+	}
+	return 0;
+}
+
+/* The configuration: the one named, else the default file if there is one. */
+static int exec_config(struct exec *x, const char *path, bool explicit_path)
+{
+	char *err = NULL;
+
+	if (!explicit_path && access(path, F_OK) < 0) {
+		x->cfg = pgh_config_new_default();
+		return 0;
+	}
+	if (pgh_config_load(path, &x->cfg, &err) < 0) {
+		fprintf(stderr, "%s\n", err != NULL ? err : "configuration error");
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int pgh_exec_main(const char *config_path, bool explicit_path, int argc, char **argv)
+{
+	struct exec x = {
+	    .max_rows = EXEC_DEFAULT_MAX_ROWS,
+	    .timeout_ms = EXEC_DEFAULT_TIMEOUT_MS,
+	    .return_results = true,
+	};
+	const char *event = NULL, *why = NULL;
+	char *text = NULL, *sql = NULL;
+	int r;
+
+	if (parse_options(&x, argc, argv, &event, &why) < 0)
+		return exec_fail(&x, PGH_EXEC_BAD_REQUEST, why);
+	if (event != NULL && optind != argc)
+		return exec_fail(&x, PGH_EXEC_BAD_REQUEST, "--event takes no SQL argument");
+	if (event == NULL && optind != argc - 1)
+		return exec_fail(&x, PGH_EXEC_BAD_REQUEST, "exactly one SQL argument is needed");
+	if (event != NULL) {
+		text = read_all(event, EXEC_EVENT_MAX_BYTES, &why);
+		sql = text != NULL ? parse_event(&x, text, &why) : NULL;
+		free(text);
+		if (sql == NULL)
+			return exec_fail(&x, PGH_EXEC_BAD_REQUEST, why);
+	} else {
+		sql = pgh_xstrdup(argv[optind]);
+	}
+	if (strspn(sql, " \t\r\n;") == strlen(sql)) {
+		free(sql);
+		return exec_fail(&x, PGH_EXEC_BAD_REQUEST, "the SQL is empty");
+	}
+	if (exec_config(&x, config_path, explicit_path) < 0) {
+		free(sql);
+		return PGH_EXIT_CONFIG;
+	}
+	pgh_log_level = x.cfg->log_level >= LOG_DEBUG ? LOG_DEBUG : LOG_WARNING;
+	x.sql = sql;
+	r = exec_run(&x);
+	exec_free(&x);
+	free(sql);
+	return r;
+}
