@@ -18,6 +18,7 @@
 
 #include "pghealthd/daemon.h"
 #include "pghealthd/log.h"
+#include "pghealthd/notify.h"
 #include "pghealthd/pool.h"
 #include "pghealthd/sched.h"
 #include "pghealthd/sink.h"
@@ -28,6 +29,7 @@ struct pgh_daemon {
 	struct pgh_pool *pool;
 	struct pgh_sched *sched;
 	uv_timer_t tick;
+	uv_timer_t watchdog;         /* WATCHDOG=1 at half systemd's interval */
 	uv_signal_t sigs[3];         /* SIGTERM, SIGINT, SIGHUP */
 	char *config_path;           /* reloaded on SIGHUP */
 	struct pgh_config *next_cfg; /* loaded, waiting for the scheduler to be idle */
@@ -51,6 +53,7 @@ static void daemon_part_stopped(void *arg)
 	if (--d->stop_pending > 0)
 		return;
 	uv_close((uv_handle_t *)&d->tick, handle_noop_close_cb);
+	uv_close((uv_handle_t *)&d->watchdog, handle_noop_close_cb);
 	for (size_t i = 0; i < PGH_ARRAY_LEN(d->sigs); i++)
 		uv_close((uv_handle_t *)&d->sigs[i], handle_noop_close_cb);
 }
@@ -60,6 +63,7 @@ static void daemon_shutdown(struct pgh_daemon *d)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	pgh_notify_stopping();
 	uv_timer_stop(&d->tick);
 	d->stop_pending = 2;
 	/* The pool cancels and fails in-flight work; jobs then discard temp files. */
@@ -103,6 +107,7 @@ static void daemon_apply_reload(struct pgh_daemon *d)
 	d->cfg = cfg;
 	pgh_log_level = cfg->log_level;
 	pgh_config_free(old);
+	pgh_notify_ready();
 	pgh_info("configuration reloaded: %zu checks%s", cfg->n_checks,
 	         reconnect ? ", connections are being replaced" : "");
 	uv_timer_start(&d->tick, tick_cb, 0, cfg->interval_ms);
@@ -122,6 +127,7 @@ static void daemon_reload(struct pgh_daemon *d)
 			pgh_error("%.*s", nl != NULL ? (int)(nl - line) : (int)strlen(line), line);
 		}
 		free(err);
+		pgh_notify_ready();
 		return;
 	}
 	pgh_config_free(d->next_cfg);
@@ -139,8 +145,10 @@ static void signal_cb(uv_signal_t *h, int signum)
 
 	if (signum == SIGHUP) {
 		pgh_info("received SIGHUP, reloading %s", d->config_path);
-		if (!d->stopping && !d->once)
+		if (!d->stopping && !d->once) {
+			pgh_notify_reloading();
 			daemon_reload(d);
+		}
 		return;
 	}
 	pgh_info("received %s, shutting down", strsignal(signum));
@@ -160,6 +168,10 @@ static void round_cb(struct pgh_sched *s, const struct pgh_round_summary *sum, v
 	         sum->skipped, sum->duration_ms);
 	if (d->stopping)
 		return;
+	pgh_notify_status("round %" PRIu64 ": %u ok, %u findings, %u errors, %u timeouts, "
+	                  "%u skipped in %" PRIu64 " ms",
+	                  sum->no, sum->ok, sum->findings, sum->errors, sum->timeouts, sum->skipped,
+	                  sum->duration_ms);
 	if (d->once) {
 		d->exit_code = sum->verdict;
 		if (!sum->status_written && d->exit_code < PGH_EXIT_UNKNOWN)
@@ -243,8 +255,16 @@ int pgh_daemon_prepare_output(const char *dir)
 	return r < 0 ? r : 0;
 }
 
+/* The loop is alive: tell systemd's watchdog so. */
+static void watchdog_cb(uv_timer_t *t)
+{
+	(void)t;
+	pgh_notify_watchdog();
+}
+
 static void daemon_start(struct pgh_daemon *d)
 {
+	uint64_t watchdog_ms;
 	static const int signums[] = {SIGTERM, SIGINT, SIGHUP};
 
 	for (size_t i = 0; i < PGH_ARRAY_LEN(d->sigs); i++) {
@@ -254,6 +274,8 @@ static void daemon_start(struct pgh_daemon *d)
 	}
 	uv_timer_init(&d->loop, &d->tick);
 	d->tick.data = d;
+	uv_timer_init(&d->loop, &d->watchdog);
+	d->watchdog.data = d;
 	d->pool = pgh_pool_new(&d->loop, d->cfg);
 	d->sched = pgh_sched_new(&d->loop, d->cfg, d->pool, round_cb, d);
 	if (d->once) {
@@ -261,6 +283,13 @@ static void daemon_start(struct pgh_daemon *d)
 	} else {
 		pgh_pool_warm(d->pool);
 		uv_timer_start(&d->tick, tick_cb, 0, d->cfg->interval_ms);
+		watchdog_ms = pgh_notify_watchdog_ms();
+		if (watchdog_ms > 0)
+			uv_timer_start(&d->watchdog, watchdog_cb, watchdog_ms / 2, watchdog_ms / 2);
+		/* Ready once the configuration and the output directory are: a
+		 * database outage is a finding of the rounds, not a failed start. */
+		pgh_notify_ready();
+		pgh_notify_status("started: %zu checks", d->cfg->n_checks);
 	}
 }
 

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pghealthd/config.h"
 #include "pghealthd/daemon.h"
 #include "pghealthd/exec.h"
 #include "pghealthd/log.h"
+#include "pghealthd/status.h"
 
 #ifndef PGHEALTHD_VERSION
 #define PGHEALTHD_VERSION "0.0.0"
@@ -23,6 +25,8 @@ static void usage(FILE *out)
 	      "  pghealthd [-c FILE] once           one round; exit 0 OK, 1 WARNING,\n"
 	      "                                     2 CRITICAL, 3 UNKNOWN\n"
 	      "  pghealthd [-c FILE] check-config   validate and print the resolved checks\n"
+	      "  pghealthd [-c FILE] status         the latest round's status.csv as a table;\n"
+	      "                                     exit code as `once` gave\n"
 	      "  pghealthd [-c FILE] exec [--max-rows N] [--timeout DUR] [--no-results] SQL\n"
 	      "  pghealthd [-c FILE] exec --event FILE|-\n"
 	      "                                     one query, typed JSON on stdout\n"
@@ -110,7 +114,7 @@ int main(int argc, char **argv)
 		                     argv + optind - 1);
 	}
 	if (optind < argc || (strcmp(cmd, "run") != 0 && strcmp(cmd, "once") != 0 &&
-	                      strcmp(cmd, "check-config") != 0)) {
+	                      strcmp(cmd, "check-config") != 0 && strcmp(cmd, "status") != 0)) {
 		fprintf(stderr, "pghealthd: unknown command or extra argument: %s\n",
 		        optind < argc ? argv[optind] : cmd);
 		usage(stderr);
@@ -120,6 +124,14 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r;
 	pgh_log_level = cfg->log_level;
+	if (strcmp(cmd, "status") == 0) {
+		const char *nc = getenv("NO_COLOR");
+
+		r = pgh_status_show(cfg->output_dir, stdout,
+		                    isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0'));
+		pgh_config_free(cfg);
+		return r;
+	}
 	if (strcmp(cmd, "check-config") == 0) {
 		pgh_config_print(cfg, stdout);
 		pgh_config_free(cfg);

@@ -40,6 +40,9 @@ struct pgh_sched {
 	uint64_t round_no;
 	unsigned running; /* jobs in flight */
 	struct pgh_sink status;
+	struct pgh_sink prom;    /* the Prometheus textfile, when configured */
+	unsigned status_pending; /* sinks of the current write still finishing */
+	uint64_t rounds_done;
 	bool status_busy;
 	bool status_failed;               /* the latest status.csv write failed */
 	struct pgh_round *status_waiting; /* covered by the write in flight */
@@ -157,6 +160,7 @@ static void round_finish(struct pgh_round *r)
 	struct pgh_round_summary sum;
 
 	round_summarize(s, r, &sum);
+	s->rounds_done++;
 	free(r);
 	if (s->cb != NULL)
 		s->cb(s, &sum, s->arg);
@@ -168,9 +172,13 @@ static void status_done_cb(struct pgh_sink *sink, int status)
 	struct pgh_round *r, *next;
 
 	if (status < 0)
-		pgh_error("status.csv not written: %s", sink->errmsg);
-	s->status_failed = status < 0;
+		pgh_error("%s not written: %s", sink == &s->prom ? "Prometheus file" : "status.csv",
+		          sink->errmsg);
+	if (status < 0 && sink == &s->status)
+		s->status_failed = true;
 	pgh_sink_release(sink);
+	if (--s->status_pending > 0)
+		return;
 	s->status_busy = false;
 	r = s->status_waiting;
 	s->status_waiting = NULL;
@@ -189,6 +197,43 @@ static void status_done_cb(struct pgh_sink *sink, int status)
 	sched_maybe_stopped(s);
 }
 
+/* The textfile goes to output_dir, or where an absolute prometheus_file says. */
+static void prom_start(struct pgh_sched *s, const struct pgh_status_entry *e, size_t n,
+                       struct pgh_round *newest)
+{
+	const char *pf = s->cfg->prometheus_file;
+	char *path =
+	    pf[0] == '/' ? pgh_xstrdup(pf) : pgh_xasprintf("%s/%s", s->cfg->output_dir, pf);
+	char *slash = strrchr(path, '/');
+	struct pgh_sink_opts o = {.fsync = s->cfg->fsync};
+	struct pgh_round_summary sum;
+	struct pgh_pool_stats ps;
+	struct pgh_prom_extra x;
+
+	*slash = '\0';
+	o.dir = path[0] != '\0' ? path : "/";
+	o.name = slash + 1;
+	round_summarize(s, newest, &sum);
+	pgh_pool_get_stats(s->pool, &ps);
+	x = (struct pgh_prom_extra){
+	    .rounds = s->rounds_done + 1,
+	    .round_duration_ms = sum.duration_ms,
+	    .round_end_ms = pgh_now_ms(),
+	    .verdict = sum.verdict,
+	    .conns_open = ps.open,
+	    .conns_busy = ps.busy,
+	    .conns_peak = ps.peak,
+	    .connects = ps.connects,
+	    .conn_failures = ps.failures,
+	};
+	pgh_sink_init(&s->prom, s->loop, &o);
+	s->prom.data = s;
+	pgh_status_render_prom(&s->prom, e, n, &x);
+	s->status_pending++;
+	pgh_sink_finish(&s->prom, true, status_done_cb);
+	free(path);
+}
+
 /* Write status.csv for every round waiting for it, unless a write is in flight. */
 static void status_kick(struct pgh_sched *s)
 {
@@ -205,11 +250,15 @@ static void status_kick(struct pgh_sched *s)
 	s->status_waiting = s->status_next;
 	s->status_next = NULL;
 	s->status_busy = true;
+	s->status_failed = false;
+	s->status_pending = 1;
 	pgh_sink_init(&s->status, s->loop, &o);
 	s->status.data = s;
 	e = pgh_xcalloc(s->n_slots, sizeof(*e));
 	n = status_entries(s, e);
 	pgh_status_render(&s->status, e, n);
+	if (s->cfg->prometheus_file != NULL && s->cfg->prometheus_file[0] != '\0')
+		prom_start(s, e, n, s->status_waiting);
 	free(e);
 	pgh_sink_finish(&s->status, true, status_done_cb);
 }

@@ -1,8 +1,12 @@
 /*
  * status.c - status.csv and the verdict (see status.h).  Owns nothing.
  */
+#include <csv.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pghealthd/csv.h"
@@ -65,4 +69,261 @@ int pgh_status_verdict(const struct pgh_status_entry *e, size_t n)
 	if (unknown)
 		return PGH_EXIT_UNKNOWN;
 	return warning ? PGH_EXIT_WARNING : PGH_EXIT_OK;
+}
+
+/* ---- Prometheus textfile ---------------------------------------------- */
+
+static void prom_header(struct pgh_sink *sink, const char *name, const char *type, const char *help)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+
+	pgh_sink_append(sink, buf, (size_t)n);
+}
+
+static void prom_line(struct pgh_sink *sink, const char *fmt, ...) PGH_PRINTF(2, 3);
+
+static void prom_line(struct pgh_sink *sink, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		pgh_sink_append(sink, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* One metric family over every check; labels are safe: names are [A-Za-z0-9_.-]. */
+static void prom_checks(struct pgh_sink *sink, const struct pgh_status_entry *e, size_t n,
+                        const char *metric, const char *type, const char *help, int which)
+{
+	prom_header(sink, metric, type, help);
+	for (size_t i = 0; i < n; i++) {
+		const struct pgh_result *r = e[i].result;
+		bool failed = e[i].state == PGH_STATE_ERROR || e[i].state == PGH_STATE_TIMEOUT;
+		bool findings =
+		    e[i].state == PGH_STATE_FINDINGS || e[i].state == PGH_STATE_TRUNCATED;
+
+		prom_line(sink, "%s{check=\"%s\",severity=\"%s\"} ", metric, e[i].check,
+		          pgh_severity_str(e[i].severity));
+		switch (which) {
+		case 0:
+			prom_line(sink, "%d\n", failed ? 0 : 1);
+			break;
+		case 1:
+			prom_line(sink, "%.3f\n", (double)r->duration_ms / 1000.0);
+			break;
+		case 2:
+			prom_line(sink, "%" PRIu64 "\n", r->rows);
+			break;
+		case 3:
+			prom_line(sink, "%d\n", findings ? 1 : 0);
+			break;
+		default:
+			prom_line(sink, "%.3f\n", (double)r->started_ms / 1000.0);
+			break;
+		}
+	}
+}
+
+void pgh_status_render_prom(struct pgh_sink *sink, const struct pgh_status_entry *e, size_t n,
+                            const struct pgh_prom_extra *x)
+{
+	prom_checks(sink, e, n, "pghealthd_check_success", "gauge",
+	            "1 when the check's latest run completed, 0 when it failed or timed out.", 0);
+	prom_checks(sink, e, n, "pghealthd_check_duration_seconds", "gauge",
+	            "Wall time of the check's latest run.", 1);
+	prom_checks(sink, e, n, "pghealthd_check_rows", "gauge",
+	            "Rows (findings) returned by the check's latest run.", 2);
+	prom_checks(sink, e, n, "pghealthd_check_findings", "gauge",
+	            "1 when the check's latest run found problems, else 0.", 3);
+	prom_checks(sink, e, n, "pghealthd_check_last_run_timestamp_seconds", "gauge",
+	            "Unix time when the check's latest run started.", 4);
+	prom_header(sink, "pghealthd_rounds_total", "counter", "Rounds completed.");
+	prom_line(sink, "pghealthd_rounds_total %" PRIu64 "\n", x->rounds);
+	prom_header(sink, "pghealthd_round_duration_seconds", "gauge",
+	            "Wall time of the latest round.");
+	prom_line(sink, "pghealthd_round_duration_seconds %.3f\n",
+	          (double)x->round_duration_ms / 1000.0);
+	prom_header(sink, "pghealthd_round_timestamp_seconds", "gauge",
+	            "Unix time when the latest round completed.");
+	prom_line(sink, "pghealthd_round_timestamp_seconds %.3f\n",
+	          (double)x->round_end_ms / 1000.0);
+	prom_header(sink, "pghealthd_round_verdict", "gauge",
+	            "The latest round's verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
+	prom_line(sink, "pghealthd_round_verdict %d\n", x->verdict);
+	prom_header(sink, "pghealthd_pool_connections", "gauge",
+	            "Connections to the cluster, by state.");
+	prom_line(sink, "pghealthd_pool_connections{state=\"open\"} %u\n", x->conns_open);
+	prom_line(sink, "pghealthd_pool_connections{state=\"busy\"} %u\n", x->conns_busy);
+	prom_header(sink, "pghealthd_pool_connections_peak", "gauge",
+	            "Most connections open at once since start.");
+	prom_line(sink, "pghealthd_pool_connections_peak %u\n", x->conns_peak);
+	prom_header(sink, "pghealthd_pool_connects_total", "counter",
+	            "Connections made (session set up) since start.");
+	prom_line(sink, "pghealthd_pool_connects_total %" PRIu64 "\n", x->connects);
+	prom_header(sink, "pghealthd_pool_reconnects_total", "counter",
+	            "Failed connection attempts and lost connections since start.");
+	prom_line(sink, "pghealthd_pool_reconnects_total %" PRIu64 "\n", x->conn_failures);
+}
+
+/* ---- reading status.csv back (pghealthd status) ----------------------- */
+
+#define STATUS_COLS 8
+
+struct status_table {
+	char **cells; /* rows * STATUS_COLS, row 0 is the header */
+	size_t rows, cap;
+	size_t col; /* next column of the row being read */
+	bool bad;   /* a row without exactly STATUS_COLS fields */
+};
+
+static void table_field_cb(void *field, size_t len, void *data)
+{
+	struct status_table *t = data;
+
+	if (t->col >= STATUS_COLS) {
+		t->bad = true;
+		return;
+	}
+	if (t->col == 0 && t->rows == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->cells = pgh_xrealloc(t->cells, t->cap * STATUS_COLS * sizeof(char *));
+	}
+	t->cells[t->rows * STATUS_COLS + t->col++] = pgh_xstrndup(field != NULL ? field : "", len);
+}
+
+static void table_row_cb(int c, void *data)
+{
+	struct status_table *t = data;
+
+	(void)c;
+	if (t->col != STATUS_COLS) {
+		t->bad = true;
+		for (size_t i = 0; i < t->col; i++)
+			free(t->cells[t->rows * STATUS_COLS + i]);
+	} else {
+		t->rows++;
+	}
+	t->col = 0;
+}
+
+static void table_free(struct status_table *t)
+{
+	for (size_t i = 0; i < t->rows * STATUS_COLS; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+static int table_read(const char *path, struct status_table *t)
+{
+	struct csv_parser p;
+	char buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "r");
+	int r = 0;
+
+	if (f == NULL)
+		return -errno;
+	if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL) != 0) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (r == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (csv_parse(&p, buf, n, table_field_cb, table_row_cb, t) != n)
+			r = -EINVAL;
+	if (r == 0 && csv_fini(&p, table_field_cb, table_row_cb, t) != 0)
+		r = -EINVAL;
+	if (ferror(f))
+		r = -EIO;
+	csv_free(&p);
+	fclose(f);
+	if (r == 0 && (t->bad || t->rows == 0 || strcmp(t->cells[0], "check") != 0))
+		r = -EINVAL;
+	return r;
+}
+
+static const char *state_color(const char *state)
+{
+	if (strcmp(state, "ok") == 0)
+		return "\033[32m";
+	if (strcmp(state, "findings") == 0 || strcmp(state, "truncated") == 0)
+		return "\033[33m";
+	if (strcmp(state, "skipped") == 0)
+		return "\033[36m";
+	return "\033[31m";
+}
+
+/* Columns shown: check, severity, state, rows, duration_ms, started_at, error. */
+static void table_print(const struct status_table *t, FILE *out, bool color)
+{
+	static const int shown[] = {0, 1, 2, 3, 4, 5, 7};
+	size_t width[STATUS_COLS] = {0};
+
+	for (size_t r = 0; r < t->rows; r++)
+		for (size_t c = 0; c < STATUS_COLS; c++) {
+			size_t len = strlen(t->cells[r * STATUS_COLS + c]);
+
+			if (len > width[c])
+				width[c] = len;
+		}
+	for (size_t r = 0; r < t->rows; r++) {
+		for (size_t i = 0; i < PGH_ARRAY_LEN(shown); i++) {
+			const char *v = t->cells[r * STATUS_COLS + (size_t)shown[i]];
+			bool paint = color && r > 0 && shown[i] == 2;
+			bool last = i + 1 == PGH_ARRAY_LEN(shown);
+
+			fprintf(out, "%s%-*s%s%s", paint ? state_color(v) : "",
+			        last ? 0 : (int)width[shown[i]], v, paint ? "\033[0m" : "",
+			        last ? "\n" : "  ");
+		}
+	}
+}
+
+static enum pgh_check_state state_parse(const char *s)
+{
+	for (int st = PGH_STATE_OK; st <= PGH_STATE_TRUNCATED; st++)
+		if (strcmp(s, pgh_check_state_str((enum pgh_check_state)st)) == 0)
+			return (enum pgh_check_state)st;
+	return PGH_STATE_ERROR;
+}
+
+static enum pgh_severity severity_parse(const char *s)
+{
+	if (strcmp(s, "critical") == 0)
+		return PGH_SEV_CRITICAL;
+	return strcmp(s, "warning") == 0 ? PGH_SEV_WARNING : PGH_SEV_INFO;
+}
+
+int pgh_status_show(const char *dir, FILE *out, bool color)
+{
+	struct status_table t = {0};
+	char *path = pgh_xasprintf("%s/status.csv", dir);
+	struct pgh_status_entry *e;
+	struct pgh_result none = {0};
+	int r = table_read(path, &t), verdict;
+
+	if (r < 0) {
+		fprintf(stderr, "pghealthd: %s: %s\n", path,
+		        r == -EINVAL ? "not a pghealthd status file" : strerror(-r));
+		table_free(&t);
+		free(path);
+		return PGH_EXIT_UNKNOWN;
+	}
+	table_print(&t, out, color);
+	e = pgh_xcalloc(t.rows, sizeof(*e));
+	for (size_t i = 1; i < t.rows; i++) {
+		e[i - 1].check = t.cells[i * STATUS_COLS];
+		e[i - 1].severity = severity_parse(t.cells[i * STATUS_COLS + 1]);
+		e[i - 1].state = state_parse(t.cells[i * STATUS_COLS + 2]);
+		e[i - 1].result = &none;
+	}
+	verdict = pgh_status_verdict(e, t.rows - 1);
+	free(e);
+	table_free(&t);
+	free(path);
+	return verdict;
 }

@@ -7,7 +7,9 @@
 #ifndef PGHEALTHD_STATUS_H
 #define PGHEALTHD_STATUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "pghealthd/config.h"
 #include "pghealthd/job.h"
@@ -25,11 +27,32 @@ struct pgh_status_entry {
 /* Append status.csv (header and one row per entry) to the sink. */
 void pgh_status_render(struct pgh_sink *sink, const struct pgh_status_entry *e, size_t n);
 
+/* What the Prometheus textfile says beyond the checks. */
+struct pgh_prom_extra {
+	uint64_t rounds; /* rounds completed */
+	uint64_t round_duration_ms;
+	uint64_t round_end_ms; /* wall clock */
+	int verdict;
+	unsigned conns_open, conns_busy, conns_peak;
+	uint64_t connects, conn_failures;
+};
+
+/* Append the node_exporter textfile (exposition format 0.0.4) to the sink. */
+void pgh_status_render_prom(struct pgh_sink *sink, const struct pgh_status_entry *e, size_t n,
+                            const struct pgh_prom_extra *x);
+
 /*
  * The Nagios/Icinga verdict: CRITICAL (2) when a critical check has
  * findings, else UNKNOWN (3) when a check failed or timed out, else
  * WARNING (1) when a warning check has findings, else OK (0).
  */
 int pgh_status_verdict(const struct pgh_status_entry *e, size_t n);
+
+/*
+ * `pghealthd status`: read dir/status.csv, print it as an aligned table
+ * (states coloured when color), and return the exit code `once` would have
+ * given for that round; 3 with a message when there is no readable status.
+ */
+int pgh_status_show(const char *dir, FILE *out, bool color);
 
 #endif
