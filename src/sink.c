@@ -62,31 +62,39 @@ void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_op
 	}
 }
 
+/* Write the rest of the flight buffer at its offset; one write in flight. */
+static void sink_write_flight(struct pgh_sink *s)
+{
+	uv_buf_t buf =
+	    uv_buf_init(s->flight + s->flight_done, (unsigned)(s->flight_len - s->flight_done));
+	int r;
+
+	s->write_req.data = s;
+	r = uv_fs_write(s->loop, &s->write_req, s->fd, &buf, 1, s->offset + (int64_t)s->flight_done,
+	                sink_write_cb);
+	if (r < 0) {
+		uv_fs_req_cleanup(&s->write_req);
+		sink_fail(s, r, "write", s->tmp_path);
+		s->flight_len = s->flight_done = 0;
+		return;
+	}
+	s->writing = true;
+}
+
 /* Swap buffers and write what was filled, at the current offset. */
 static void sink_write_start(struct pgh_sink *s)
 {
 	char *tmp = s->flight;
 	size_t cap = s->flight_cap;
-	uv_buf_t buf;
-	int r;
 
 	s->flight = s->fill;
 	s->flight_cap = s->fill_cap;
 	s->flight_len = s->fill_len;
+	s->flight_done = 0;
 	s->fill = tmp != NULL ? tmp : pgh_xmalloc(PGH_SINK_FLUSH_BYTES + 64 * 1024);
 	s->fill_cap = tmp != NULL ? cap : PGH_SINK_FLUSH_BYTES + 64 * 1024;
 	s->fill_len = 0;
-
-	buf = uv_buf_init(s->flight, (unsigned)s->flight_len);
-	s->write_req.data = s;
-	r = uv_fs_write(s->loop, &s->write_req, s->fd, &buf, 1, s->offset, sink_write_cb);
-	if (r < 0) {
-		uv_fs_req_cleanup(&s->write_req);
-		sink_fail(s, r, "write", s->tmp_path);
-		s->flight_len = 0;
-		return;
-	}
-	s->writing = true;
+	sink_write_flight(s);
 }
 
 static void sink_close_start(struct pgh_sink *s);
@@ -139,12 +147,20 @@ static void sink_write_cb(uv_fs_t *req)
 
 	uv_fs_req_cleanup(req);
 	s->writing = false;
-	if (r < 0)
+	if (r > 0 && s->flight_done + (size_t)r < s->flight_len) {
+		/* libuv returns the partial count and drops the errno (ENOSPC,
+		 * EFBIG): writing the rest reports the real error. */
+		s->flight_done += (size_t)r;
+		sink_write_flight(s);
+		if (s->writing)
+			return;
+	} else if (r < 0) {
 		sink_fail(s, (int)r, "write", s->tmp_path);
-	else if ((size_t)r != s->flight_len) /* libuv retries short writes itself */
-		sink_fail(s, -EIO, "short write to", s->tmp_path);
+	} else if (r == 0 && s->flight_len > s->flight_done) {
+		sink_fail(s, -EIO, "write (no progress) to", s->tmp_path);
+	}
 	s->offset += (int64_t)s->flight_len;
-	s->flight_len = 0;
+	s->flight_len = s->flight_done = 0;
 	sink_progress(s);
 }
 

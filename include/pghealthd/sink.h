@@ -69,9 +69,10 @@ struct pgh_sink {
 	size_t fill_len, fill_cap;
 	char *flight; /* buffer being written by uv_fs_write */
 	size_t flight_len, flight_cap;
-	bool writing;   /* write_req in flight */
-	int64_t offset; /* file offset of the next write */
-	uint64_t bytes; /* total bytes accepted */
+	size_t flight_done; /* bytes of flight already written (short writes) */
+	bool writing;       /* write_req in flight */
+	int64_t offset;     /* file offset of the next write */
+	uint64_t bytes;     /* total bytes accepted */
 
 	uv_fs_t open_req;
 	uv_fs_t write_req;
