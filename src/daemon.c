@@ -33,7 +33,10 @@ struct pgh_daemon {
 	uv_signal_t sigs[3];         /* SIGTERM, SIGINT, SIGHUP */
 	char *config_path;           /* reloaded on SIGHUP */
 	struct pgh_config *next_cfg; /* loaded, waiting for the scheduler to be idle */
-	bool tick_deferred;          /* a tick came while the last round still waited */
+	bool tick_deferred;          /* a tick came while the latest round still ran */
+	bool tail_deferred;          /* ... once already with no check waiting */
+	bool round_open;             /* the latest round started has not completed */
+	uint64_t round_no;           /* the latest round started */
 	bool once;
 	bool stopping;
 	unsigned stop_pending; /* scheduler + pool still to finish */
@@ -166,6 +169,8 @@ static void round_cb(struct pgh_sched *s, const struct pgh_round_summary *sum, v
 	         "%u skipped in %" PRIu64 " ms",
 	         sum->no, sum->ran, sum->ok, sum->findings, sum->errors, sum->timeouts,
 	         sum->skipped, sum->duration_ms);
+	if (sum->no == d->round_no)
+		d->round_open = false;
 	if (d->stopping)
 		return;
 	pgh_notify_status("round %" PRIu64 ": %u ok, %u findings, %u errors, %u timeouts, "
@@ -181,31 +186,40 @@ static void round_cb(struct pgh_sched *s, const struct pgh_round_summary *sum, v
 	}
 	if (d->next_cfg != NULL && pgh_sched_idle(d->sched)) {
 		daemon_apply_reload(d);
-	} else if (d->tick_deferred && pgh_sched_waiting(d->sched) == 0) {
-		d->tick_deferred = false;
+	} else if (d->tick_deferred && !d->round_open) {
 		daemon_round(d);
 		uv_timer_again(&d->tick);
 	}
 }
 
 /*
- * A round while the previous one still has checks waiting for a connection
- * would only stack work: the tick is delayed until that round completes.
- * Checks still running (on a connection) are skipped by the scheduler.
+ * Rounds never stack: a tick that finds the latest round still running is
+ * delayed until that round completes, for as long as it has checks waiting
+ * for a connection (queued work only grows), and for one more tick while
+ * its last checks run.  After that the next round starts anyway and the
+ * scheduler skips just the checks still running: a stuck check cannot hold
+ * every other check hostage.
  */
 static void daemon_round(struct pgh_daemon *d)
 {
 	if (d->next_cfg != NULL)
 		return; /* the reload is applied first, when the running checks finish */
-	if (pgh_sched_waiting(d->sched) > 0) {
+	if (d->round_open && (pgh_sched_waiting(d->sched) > 0 || !d->tail_deferred)) {
 		if (!d->tick_deferred)
-			pgh_notice("round overran the interval: %u checks still wait for a "
-			           "connection; next round delayed",
-			           pgh_sched_waiting(d->sched));
+			pgh_notice("round %" PRIu64 " overran the interval; next round delayed",
+			           d->round_no);
+		d->tail_deferred = pgh_sched_waiting(d->sched) == 0;
 		d->tick_deferred = true;
 		return;
 	}
-	pgh_sched_round(d->sched);
+	if (d->round_open)
+		pgh_warn("round %" PRIu64 " still has checks running after another interval; "
+		         "starting the next round, those checks are skipped",
+		         d->round_no);
+	d->tick_deferred = false;
+	d->tail_deferred = false;
+	d->round_open = true;
+	d->round_no = pgh_sched_round(d->sched);
 }
 
 static void tick_cb(uv_timer_t *t)

@@ -9,7 +9,7 @@
 #ifdef HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
 
-static void send(const char *msg)
+static void notify_send(const char *msg)
 {
 	(void)sd_notify(0, msg);
 }
@@ -23,7 +23,7 @@ uint64_t pgh_notify_watchdog_ms(void)
 	return usec / 1000;
 }
 #else
-static void send(const char *msg)
+static void notify_send(const char *msg)
 {
 	(void)msg;
 }
@@ -36,22 +36,22 @@ uint64_t pgh_notify_watchdog_ms(void)
 
 void pgh_notify_ready(void)
 {
-	send("READY=1");
+	notify_send("READY=1");
 }
 
 void pgh_notify_reloading(void)
 {
-	send("RELOADING=1");
+	notify_send("RELOADING=1");
 }
 
 void pgh_notify_stopping(void)
 {
-	send("STOPPING=1");
+	notify_send("STOPPING=1");
 }
 
 void pgh_notify_watchdog(void)
 {
-	send("WATCHDOG=1");
+	notify_send("WATCHDOG=1");
 }
 
 void pgh_notify_status(const char *fmt, ...)
@@ -62,5 +62,5 @@ void pgh_notify_status(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg + 7, sizeof(msg) - 7, fmt, ap);
 	va_end(ap);
-	send(msg);
+	notify_send(msg);
 }

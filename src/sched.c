@@ -16,9 +16,10 @@
 struct pgh_round {
 	struct pgh_sched *s;
 	uint64_t no;
-	uint64_t t0;            /* uv_hrtime() */
-	unsigned pending;       /* jobs still running, +1 while launching */
-	struct pgh_round *next; /* in a status waiting list */
+	uint64_t t0;                  /* uv_hrtime() */
+	unsigned pending;             /* jobs still running, +1 while launching */
+	struct pgh_round *next;       /* in a status waiting list */
+	struct pgh_round_summary sum; /* counts, as its jobs finish */
 };
 
 struct pgh_slot {
@@ -27,8 +28,7 @@ struct pgh_slot {
 	struct pgh_round *round; /* the round that launched running */
 	struct pgh_result last;  /* latest finished run */
 	bool has_result;
-	bool skipped;        /* skipped in the latest round */
-	uint64_t last_round; /* round in which it last ran or was skipped */
+	bool skipped; /* a round skipped it while running was in flight */
 };
 
 struct pgh_sched {
@@ -120,38 +120,33 @@ static void round_summarize(struct pgh_sched *s, struct pgh_round *r, struct pgh
 	struct pgh_status_entry *e = pgh_xcalloc(s->n_slots, sizeof(*e));
 	size_t n = status_entries(s, e);
 
-	memset(sum, 0, sizeof(*sum));
+	*sum = r->sum;
 	sum->no = r->no;
 	sum->duration_ms = (uv_hrtime() - r->t0) / 1000000;
 	sum->verdict = pgh_status_verdict(e, n);
 	sum->status_written = !s->stopping && !s->status_failed;
-	for (size_t i = 0; i < s->n_slots; i++) {
-		const struct pgh_slot *slot = &s->slots[i];
-
-		if (slot->last_round != r->no)
-			continue;
-		if (slot->skipped) {
-			sum->skipped++;
-			continue;
-		}
-		sum->ran++;
-		switch (slot->last.state) {
-		case PGH_STATE_OK:
-			sum->ok++;
-			break;
-		case PGH_STATE_FINDINGS:
-		case PGH_STATE_TRUNCATED:
-			sum->findings++;
-			break;
-		case PGH_STATE_TIMEOUT:
-			sum->timeouts++;
-			break;
-		default:
-			sum->errors++;
-			break;
-		}
-	}
 	free(e);
+}
+
+/* Count a finished run in the round that launched it. */
+static void round_count(struct pgh_round *r, enum pgh_check_state st)
+{
+	r->sum.ran++;
+	switch (st) {
+	case PGH_STATE_OK:
+		r->sum.ok++;
+		break;
+	case PGH_STATE_FINDINGS:
+	case PGH_STATE_TRUNCATED:
+		r->sum.findings++;
+		break;
+	case PGH_STATE_TIMEOUT:
+		r->sum.timeouts++;
+		break;
+	default:
+		r->sum.errors++;
+		break;
+	}
 }
 
 static void round_finish(struct pgh_round *r)
@@ -284,8 +279,10 @@ static void sched_job_done(struct pgh_job *job)
 	struct pgh_round *r = slot->round;
 	struct pgh_sched *s = r->s;
 
+	round_count(r, job->result.state);
 	pgh_result_move(&slot->last, &job->result);
 	slot->has_result = true;
+	slot->skipped = false; /* skipped only while this run was in flight */
 	slot->running = NULL;
 	slot->round = NULL;
 	pgh_job_free(job);
@@ -304,9 +301,10 @@ static bool check_due(const struct pgh_sched *s, const struct pgh_check *c, uint
 	return (round_no - 1) % every == 0;
 }
 
-void pgh_sched_round(struct pgh_sched *s)
+uint64_t pgh_sched_round(struct pgh_sched *s)
 {
 	struct pgh_round *r = pgh_xcalloc(1, sizeof(*r));
+	uint64_t no;
 
 	r->s = s;
 	r->no = ++s->round_no;
@@ -317,14 +315,13 @@ void pgh_sched_round(struct pgh_sched *s)
 
 		if (!slot->check->enabled || !check_due(s, slot->check, r->no))
 			continue;
-		slot->last_round = r->no;
 		if (slot->running != NULL) {
 			pgh_notice("check %s: previous run still in progress, skipped",
 			           slot->check->name);
 			slot->skipped = true;
+			r->sum.skipped++;
 			continue;
 		}
-		slot->skipped = false;
 		slot->round = r;
 		slot->running =
 		    pgh_job_new(s->loop, s->pool, s->cfg, slot->check, sched_job_done, slot);
@@ -332,17 +329,14 @@ void pgh_sched_round(struct pgh_sched *s)
 		s->running++;
 		pgh_job_start(slot->running);
 	}
+	no = r->no;
 	round_unref(r);
+	return no;
 }
 
 unsigned pgh_sched_running(const struct pgh_sched *s)
 {
 	return s->running;
-}
-
-bool pgh_sched_idle(const struct pgh_sched *s)
-{
-	return s->running == 0 && !s->status_busy;
 }
 
 unsigned pgh_sched_waiting(const struct pgh_sched *s)
@@ -353,6 +347,11 @@ unsigned pgh_sched_waiting(const struct pgh_sched *s)
 		if (s->slots[i].running != NULL && s->slots[i].running->phase == PGH_JOB_QUEUED)
 			n++;
 	return n;
+}
+
+bool pgh_sched_idle(const struct pgh_sched *s)
+{
+	return s->running == 0 && !s->status_busy;
 }
 
 void pgh_sched_adopt(struct pgh_sched *dst, struct pgh_sched *src)

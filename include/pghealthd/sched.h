@@ -34,8 +34,9 @@ typedef void (*pgh_round_cb)(struct pgh_sched *s, const struct pgh_round_summary
 struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
                                 struct pgh_pool *pool, pgh_round_cb cb, void *arg);
 
-/* Start a round now; cb runs once all its jobs finished and status.csv is written. */
-void pgh_sched_round(struct pgh_sched *s);
+/* Start a round now and return its number; cb runs once all its jobs have
+ * finished and status.csv is written (perhaps before this returns). */
+uint64_t pgh_sched_round(struct pgh_sched *s);
 
 /* Jobs in flight, and those of them still waiting for a connection. */
 unsigned pgh_sched_running(const struct pgh_sched *s);
