@@ -1,7 +1,7 @@
 #!/bin/bash
 # Concurrency and the pool bound: 20 checks of `SELECT pg_sleep(0.1), 1` on
 # a pool of max_connections = 5 finish in one round well under the serial
-# 2 s (ideal 0.4 s; the bound is 0.8 s), while a sampler inside the server
+# 2 s (ideal 0.4 s; the bound is 0.8 s times $PGH_SLOW), while a sampler inside the server
 # watches pg_stat_activity every ~20 ms: the number of pghealthd sessions
 # never exceeds 5 and is above 1 at some point.
 #
@@ -18,7 +18,7 @@ out=$work/out
 mkdir -p "$out"
 nchecks=20
 pool=5
-limit_ms=${PGH_CONCURRENCY_LIMIT_MS:-800}
+limit_ms=$(slow_ms "${PGH_CONCURRENCY_LIMIT_MS:-800}")
 
 conf=$work/pghealthd.ini
 {

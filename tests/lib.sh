@@ -149,6 +149,43 @@ assert_no_tmp_files() { # DIR [MESSAGE]
 	fi
 }
 
+# How the binary is run: $PGH_WRAPPER (words split on blanks, e.g. a valgrind
+# command line; empty by default) in front of $PGHEALTHD.  Timing bounds are
+# multiplied by $PGH_SLOW (default 1; a slow wrapper raises it).
+PGH_WRAPPER=${PGH_WRAPPER:-}
+PGH_SLOW=${PGH_SLOW:-1}
+
+# PGH_CMD: the argv prefix that runs pghealthd (for tools such as
+# /usr/bin/time that need a command, not a shell function).
+pgh_set_cmd() {
+	local -a w=()
+	read -r -a w <<<"$PGH_WRAPPER"
+	PGH_CMD=("${w[@]}" "$PGHEALTHD")
+}
+
+# Run pghealthd with ARGS through the wrapper.
+pgh() { # ARGS...
+	pgh_set_cmd
+	"${PGH_CMD[@]}" "$@"
+}
+
+# Start pghealthd with ARGS in the background, stdout and stderr to LOGFILE;
+# pgh_pid is its process id (the process itself, not a shell around it, so
+# signals and /proc/PID reach it).
+pgh_bg() { # LOGFILE ARGS...
+	local log=$1
+	shift
+	pgh_set_cmd
+	(exec "${PGH_CMD[@]}" "$@" >"$log" 2>&1) &
+	# shellcheck disable=SC2034 # read by the test scripts
+	pgh_pid=$!
+}
+
+# A time bound of MS milliseconds scaled by $PGH_SLOW, as an integer.
+slow_ms() { # MS
+	awk -v n="$1" -v f="$PGH_SLOW" 'BEGIN { printf "%d\n", n * f + 0.5 }'
+}
+
 # Milliseconds since the epoch.
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
@@ -165,6 +202,9 @@ require_env() {
 		die "PGH_TEST_TMP not set: run this test as tests/with-pg.sh $0"
 	fi
 	command -v psql >/dev/null 2>&1 || die "psql not found (package postgresql-client)"
+	if ! [[ $PGH_SLOW =~ ^[0-9]+([.][0-9]+)?$ ]] || [[ $PGH_SLOW =~ ^0+([.]0*)?$ ]]; then
+		die "PGH_SLOW=$PGH_SLOW is not a positive number"
+	fi
 }
 
 # psql for setup and probes: no psqlrc, stop on error, unaligned tuples only.
@@ -222,14 +262,14 @@ status_sql() { # OUTDIR SQL
 		-c "$2" <"$1/status.csv"
 }
 
-# Run `pghealthd -c CONFIG once`; sets pgh_rc and pgh_wall_ms (for callers).  The
+# Run `pghealthd -c CONFIG once` (through pgh); sets pgh_rc and pgh_wall_ms (for callers).  The
 # daemon's stderr goes to CONFIG.stderr and is shown when the exit code is
 # not the expected one.
 run_once() { # CONFIG EXPECTED_EXIT MESSAGE
 	local t0 t1
 	t0=$(now_ms)
 	pgh_rc=0
-	"$PGHEALTHD" -c "$1" once >"$1.stdout" 2>"$1.stderr" || pgh_rc=$?
+	pgh -c "$1" once >"$1.stdout" 2>"$1.stderr" || pgh_rc=$?
 	t1=$(now_ms)
 	# shellcheck disable=SC2034 # read by the test scripts
 	pgh_wall_ms=$((t1 - t0))
