@@ -1,0 +1,361 @@
+#!/bin/bash
+# The PostgreSQL check pack (conf/checks/postgresql.ini) against a real
+# server: every check runs without error on a fresh cluster (and the round is
+# OK), then the problems the checks look for are created for real (idle and
+# lock-waiting sessions, a long statement, an invalid index, a sequence near
+# its limit, a disabled trigger, a prepared transaction, dead rows, a
+# deadlock, temp files, a replication slot, a restart-only setting, ...) and
+# each check must report them; then they are removed again and each check
+# must be healthy (state ok, no <check>.csv).  Thresholds are lowered the way
+# a user does it: `SET pghealthd.<check>.<parameter>` in [target]
+# session_sql; one check is replaced by an inline `sql` in a later section.
+#
+# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_pg.sh
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+# shellcheck source=tests/lib.sh
+. "$here/lib.sh"
+require_env
+
+pack=$root/conf/checks/postgresql.ini
+work=$PGH_TEST_TMP/packs_pg
+out=$work/out
+mkdir -p "$out"
+[ -f "$pack" ] || die "no check pack at $pack"
+
+# ---- background sessions ---------------------------------------------------
+# bg_start NAME: a psql session (application_name NAME) that reads SQL from a
+# fifo, so it can sit idle inside a transaction for as long as the test
+# wants; bg_send NAME SQL; every session is terminated on exit.
+declare -A bg_pid bg_fd
+bg_start() {
+	local name=$1 fifo=$work/$1.fifo fd
+	mkfifo "$fifo"
+	PGAPPNAME=$name PGOPTIONS='-c client_min_messages=warning' \
+		psql -X -q -o /dev/null <"$fifo" >"$work/$name.log" 2>&1 &
+	bg_pid[$name]=$!
+	exec {fd}>"$fifo"
+	bg_fd[$name]=$fd
+}
+
+bg_send() {
+	printf '%s\n' "$2" >&"${bg_fd[$1]}"
+}
+
+bg_stop() {
+	local name=$1 fd=${bg_fd[$1]:-}
+	[ -n "$fd" ] || return 0
+	exec {fd}>&-
+	unset "bg_fd[$name]"
+	pgsql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = '$name'" >/dev/null 2>&1 || true
+	kill "${bg_pid[$name]}" 2>/dev/null || true
+	wait "${bg_pid[$name]}" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	local name
+	for name in "${!bg_fd[@]}"; do
+		bg_stop "$name"
+	done
+}
+trap cleanup EXIT
+
+# wait_for SQL MESSAGE: poll until SQL returns t (10 s at most).
+wait_for() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(pgsql -c "$1" 2>/dev/null)" = t ] && return 0
+		sleep 0.1
+	done
+	die "timed out waiting for: $2"
+}
+
+# ---- configurations ----------------------------------------------------------
+# The pack as shipped, with the lowered thresholds given as extra lines.
+new_config() { # FILE [SESSION_SQL...]
+	local f=$1 s
+	shift
+	{
+		cat <<EOF
+[target]
+conninfo = host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$PGUSER
+timezone = UTC
+session_sql = SET lock_timeout = '1s'
+EOF
+		for s in "$@"; do
+			echo "session_sql = $s"
+		done
+		cat <<EOF
+
+[pool]
+max_connections = 3
+
+[run]
+output_dir = $out
+fsync = false
+history = 0
+include = $pack
+EOF
+	} >"$f"
+}
+
+lowered=(
+	"SET pghealthd.long_running_queries.min_age = '1s'"
+	"SET pghealthd.long_running_transactions.min_age = '1s'"
+	"SET pghealthd.idle_in_transaction.min_age = '0'"
+	"SET pghealthd.blocked_sessions.min_wait = '0'"
+	"SET pghealthd.wait_events.min_sessions = 1"
+	"SET pghealthd.orphaned_prepared_transactions.min_age = '0'"
+	"SET pghealthd.xmin_horizon.max_age = 1000"
+	"SET pghealthd.temp_files.max_bytes_per_day = 1"
+	"SET pghealthd.checkpoint_pressure.min_checkpoints = 1"
+	"SET pghealthd.table_bloat_estimate.min_bloat_bytes = 0"
+)
+base_conf=$work/base.ini
+new_config "$base_conf"
+low_conf=$work/lowered.ini
+new_config "$low_conf" "${lowered[@]}"
+# A later section replaces a pack check's sql_file with inline sql.
+cat >>"$low_conf" <<'EOF'
+
+[check:database_sizes]
+sql = SELECT 'inline override' AS marker
+EOF
+
+# ---- status helpers ----------------------------------------------------------
+load_status() {
+	if ! status_sql "$out" "SELECT \"check\", state, rows, coalesce(file, ''),
+			replace(coalesce(error, ''), E'\n', ' ') FROM status ORDER BY 1" \
+		>"$work/status.txt"; then
+		fail "$round: status.csv loads with COPY"
+		: >"$work/status.txt"
+	fi
+}
+
+# The round ran every check of the pack and none failed or timed out.
+no_errors() {
+	local bad n
+	load_status
+	n=$(wc -l <"$work/status.txt")
+	assert_eq "$npack" "$n" "$round: one status row per pack check"
+	bad=$(awk -F'|' '$2 == "error" || $2 == "timeout" { print $1 " (" $2 "): " $5 }' "$work/status.txt")
+	assert_eq "" "$bad" "$round: no check failed or timed out"
+}
+
+state_of() {
+	awk -F'|' -v c="$1" '$1 == c { print $2 }' "$work/status.txt"
+}
+
+expect_findings() { # CHECK
+	local st
+	st=$(state_of "$1")
+	if [ "$st" = findings ] && [ -s "$out/$1.csv" ]; then
+		ok "$round: $1 reports findings"
+	else
+		fail "$round: $1 reports findings: state [$st], file $([ -f "$out/$1.csv" ] && echo present || echo absent)"
+	fi
+}
+
+expect_healthy() { # CHECK
+	local st
+	st=$(state_of "$1")
+	if [ "$st" = ok ] && [ ! -e "$out/$1.csv" ]; then
+		ok "$round: $1 is healthy"
+	else
+		fail "$round: $1 is healthy: state [$st], file $([ -f "$out/$1.csv" ] && echo present || echo absent)"
+		[ -f "$out/$1.csv" ] && head -n 3 "$out/$1.csv" | sed 's/^/#   /'
+	fi
+}
+
+# One round; a status.csv left from an earlier round must not stand in for it.
+run_round() { # CONFIG EXPECTED_EXIT MESSAGE
+	rm -f "$out/status.csv"
+	run_once "$@"
+}
+
+csv_has() { # CHECK TEXT MESSAGE
+	assert_contains "$(cat "$out/$1.csv" 2>/dev/null)" "$2" "$round: $3"
+}
+
+npack=$(grep -c '^\[check:' "$pack")
+assert_le 25 "$npack" "the PostgreSQL pack has at least 25 checks"
+
+# ---- round 1: a fresh cluster is healthy -----------------------------------
+round=baseline
+pgh -c "$base_conf" check-config >/dev/null 2>"$work/check-config.err" ||
+	die "check-config refused the pack: $(cat "$work/check-config.err")"
+run_round "$base_conf" 0 "$round: a fresh cluster has no warning or critical finding"
+no_errors
+expect_findings database_sizes
+for c in top_statements settings_pending_restart idle_in_transaction; do
+	expect_healthy "$c"
+done
+
+# ---- round 2: a restart-only setting, pg_stat_statements installed -------
+# but not loaded: top_statements must stay silent, not fail.
+round=pending-restart
+pgsql -c "CREATE EXTENSION pg_stat_statements" \
+	-c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" \
+	-c "SELECT pg_reload_conf()" >/dev/null || die "pg_stat_statements setup failed"
+wait_for "SELECT pending_restart FROM pg_settings WHERE name = 'shared_preload_libraries'" \
+	"shared_preload_libraries pending restart"
+run_round "$low_conf" 1 "$round: a pending setting is a warning"
+no_errors
+expect_findings settings_pending_restart
+csv_has settings_pending_restart shared_preload_libraries "the pending setting is named"
+expect_healthy top_statements
+
+"$PGH_FIXTURE" restart "$PGH_FIXTURE_DIR" >/dev/null || die "server restart failed"
+
+# ---- create the problems ---------------------------------------------------
+pgsql >/dev/null <<'EOF' || die "schema setup failed"
+CREATE TABLE pgh_lock (x int);
+CREATE TABLE pgh_dl1 (x int);
+CREATE TABLE pgh_dl2 (x int);
+CREATE TABLE pgh_dup (x int);
+INSERT INTO pgh_dup VALUES (1), (1);
+CREATE SEQUENCE pgh_seq MAXVALUE 100;
+SELECT setval('pgh_seq', 95);
+CREATE TABLE pgh_trg (x int);
+CREATE FUNCTION pgh_trg_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER pgh_trg_t BEFORE INSERT ON pgh_trg FOR EACH ROW EXECUTE FUNCTION pgh_trg_fn();
+ALTER TABLE pgh_trg DISABLE TRIGGER pgh_trg_t;
+CREATE TABLE pgh_dead (id int, pad text) WITH (autovacuum_enabled = false);
+INSERT INTO pgh_dead SELECT g, repeat('x', 60) FROM generate_series(1, 20000) g;
+DELETE FROM pgh_dead WHERE id % 10 <> 0;
+SELECT pg_create_physical_replication_slot('pgh_slot', true);
+BEGIN;
+SELECT txid_current();
+PREPARE TRANSACTION 'pgh_prepared';
+-- 2000 transactions, so the prepared one is old enough for xmin_horizon.
+DO $$ BEGIN FOR i IN 1..2000 LOOP PERFORM txid_current(); COMMIT; END LOOP; END $$;
+CHECKPOINT;
+EOF
+# A failed CREATE INDEX CONCURRENTLY leaves an invalid index behind.
+if pgsql -c "CREATE UNIQUE INDEX CONCURRENTLY pgh_dup_x ON pgh_dup (x)" 2>/dev/null; then
+	die "CREATE UNIQUE INDEX CONCURRENTLY on duplicates succeeded"
+fi
+# Temporary files: a sort that does not fit in work_mem.
+pgsql -c "SET work_mem = '64kB'" \
+	-c "SELECT count(*) FROM (SELECT g FROM generate_series(1, 100000) g ORDER BY g DESC) s" \
+	>/dev/null || die "temp file query failed"
+
+# A deadlock between two sessions.
+bg_start pgh_dl_a
+bg_start pgh_dl_b
+bg_send pgh_dl_a "BEGIN; LOCK TABLE pgh_dl1;"
+bg_send pgh_dl_b "BEGIN; LOCK TABLE pgh_dl2;"
+wait_for "SELECT count(*) = 2 FROM pg_stat_activity WHERE application_name IN ('pgh_dl_a', 'pgh_dl_b')
+	AND state = 'idle in transaction'" "deadlock sessions ready"
+bg_send pgh_dl_a "LOCK TABLE pgh_dl2;"
+wait_for "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE application_name = 'pgh_dl_a'" \
+	"first deadlock session waiting"
+bg_send pgh_dl_b "LOCK TABLE pgh_dl1;"
+for ((i = 0; i < 100; i++)); do
+	grep -q 'deadlock detected' "$work/pgh_dl_a.log" "$work/pgh_dl_b.log" && break
+	sleep 0.1
+done
+grep -q 'deadlock detected' "$work/pgh_dl_a.log" "$work/pgh_dl_b.log" || die "no deadlock detected"
+# Ending the sessions flushes their statistics.
+bg_stop pgh_dl_a
+bg_stop pgh_dl_b
+wait_for "SELECT deadlocks > 0 FROM pg_stat_database WHERE datname = current_database()" "deadlock counted"
+
+# Sessions: one idle in a transaction, one holding a lock, one waiting for
+# it, one running a long statement.
+bg_start pgh_idle
+bg_send pgh_idle "BEGIN; SELECT 1;"
+bg_start pgh_holder
+bg_send pgh_holder "BEGIN; LOCK TABLE pgh_lock IN ACCESS EXCLUSIVE MODE;"
+wait_for "SELECT count(*) = 2 FROM pg_stat_activity WHERE application_name IN ('pgh_idle', 'pgh_holder')
+	AND state = 'idle in transaction'" "idle sessions"
+bg_start pgh_waiter
+bg_send pgh_waiter "SELECT count(*) FROM pgh_lock;"
+bg_start pgh_sleeper
+bg_send pgh_sleeper "SELECT pg_sleep(60);"
+wait_for "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE application_name = 'pgh_waiter'" \
+	"lock waiter"
+wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'pgh_sleeper'
+	AND state = 'active' AND now() - query_start > interval '1.2 seconds'" "long statement"
+wait_for "SELECT n_dead_tup >= 18000 FROM pg_stat_user_tables WHERE relname = 'pgh_dead'" \
+	"dead rows counted"
+wait_for "SELECT temp_bytes > 0 FROM pg_stat_database WHERE datname = current_database()" \
+	"temp file counted"
+pgsql -c "SELECT 1 FROM pg_stat_statements LIMIT 1" >/dev/null ||
+	die "pg_stat_statements is not loaded after the restart"
+
+# ---- round 3: every problem is found -----------------------------------------
+round=problems
+run_round "$low_conf" 1 "$round: warnings, no critical finding"
+no_errors
+for c in idle_in_transaction long_running_transactions blocked_sessions wait_events \
+	long_running_queries invalid_indexes sequence_exhaustion disabled_triggers \
+	orphaned_prepared_transactions xmin_horizon dead_tuples vacuum_overdue analyze_overdue \
+	autovacuum_disabled inactive_replication_slots deadlocks temp_files checkpoint_pressure \
+	top_statements; do
+	expect_findings "$c"
+done
+expect_healthy settings_pending_restart
+csv_has idle_in_transaction pgh_idle "the idle session is named"
+csv_has blocked_sessions "LOCK TABLE pgh_lock" "the blocker's statement is shown"
+csv_has blocked_sessions "SELECT count(*) FROM pgh_lock" "the blocked statement is shown"
+csv_has long_running_queries "pg_sleep(60)" "the long statement is shown"
+csv_has invalid_indexes pgh_dup_x "the invalid index is named"
+csv_has sequence_exhaustion pgh_seq "the sequence is named"
+csv_has disabled_triggers pgh_trg_t "the trigger is named"
+csv_has orphaned_prepared_transactions pgh_prepared "the prepared transaction is named"
+csv_has xmin_horizon pgh_prepared "the prepared transaction holds xmin back"
+csv_has dead_tuples pgh_dead "the table with dead rows is named"
+csv_has autovacuum_disabled pgh_dead "the table without autovacuum is named"
+csv_has inactive_replication_slots pgh_slot "the slot is named"
+csv_has top_statements "pgh_dead" "pg_stat_statements rows are read"
+assert_eq "marker,inline override" "$(tr '\n' ',' <"$out/database_sizes.csv" | sed 's/,$//')" \
+	"$round: an inline sql section replaces the pack's sql_file"
+
+# ---- remove the problems -----------------------------------------------------
+for s in pgh_sleeper pgh_waiter pgh_holder pgh_idle; do
+	bg_stop "$s"
+done
+pgsql >/dev/null <<'EOF' || die "cleanup failed"
+ROLLBACK PREPARED 'pgh_prepared';
+SELECT pg_drop_replication_slot('pgh_slot');
+DROP INDEX pgh_dup_x;
+DROP SEQUENCE pgh_seq;
+ALTER TABLE pgh_trg ENABLE TRIGGER pgh_trg_t;
+ALTER TABLE pgh_dead RESET (autovacuum_enabled);
+SELECT pg_stat_reset();
+SELECT pg_stat_reset_shared('bgwriter');
+VACUUM ANALYZE pgh_dead;
+EOF
+wait_for "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name LIKE 'pgh\_%'" \
+	"test sessions gone"
+wait_for "SELECT last_vacuum IS NOT NULL AND n_dead_tup = 0 FROM pg_stat_user_tables
+	WHERE relname = 'pgh_dead'" "vacuum counted"
+
+# ---- round 4: healthy again; the vacuumed table is now bloated ---------------
+round=removed
+run_round "$low_conf" 1 "$round: only the bloat warning is left"
+no_errors
+for c in idle_in_transaction long_running_transactions blocked_sessions wait_events \
+	long_running_queries invalid_indexes sequence_exhaustion disabled_triggers \
+	orphaned_prepared_transactions xmin_horizon dead_tuples vacuum_overdue analyze_overdue \
+	autovacuum_disabled inactive_replication_slots deadlocks temp_files checkpoint_pressure \
+	settings_pending_restart; do
+	expect_healthy "$c"
+done
+expect_findings table_bloat_estimate
+csv_has table_bloat_estimate pgh_dead "the bloated table is named"
+
+pgsql -c "VACUUM FULL pgh_dead" -c "ANALYZE pgh_dead" >/dev/null || die "VACUUM FULL failed"
+
+# ---- round 5: nothing left ---------------------------------------------------
+round=clean
+run_round "$low_conf" 0 "$round: no warning left"
+no_errors
+expect_healthy table_bloat_estimate
+
+finish
