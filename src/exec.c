@@ -199,7 +199,7 @@ static struct json_object *exec_json_value(const char *v)
 }
 
 /* One value as the JSON type its column's OID calls for. */
-static struct json_object *exec_value(Oid type, const char *v)
+struct json_object *pgh_exec_value(unsigned int type, const char *v)
 {
 	struct json_object *o;
 	unsigned char *bytes;
@@ -268,7 +268,7 @@ static bool exec_row(struct pgh_job *job, const PGresult *res)
 		struct json_object *v = NULL;
 
 		if (!PQgetisnull(res, 0, i))
-			v = exec_value(x->cols[i].type, PQgetvalue(res, 0, i));
+			v = pgh_exec_value(x->cols[i].type, PQgetvalue(res, 0, i));
 		json_object_object_add(row, x->cols[i].name, v);
 	}
 	if (job->result.rows > 1)
@@ -554,7 +554,7 @@ static char *read_all(const char *path, size_t max, const char **why)
  * {"sql_query": "...", "return_results": true}.  Returns NULL and sets
  * *why for a bad request; the string returned is the caller's.
  */
-static char *parse_event(struct exec *x, const char *text, const char **why)
+char *pgh_exec_parse_event(const char *text, bool *return_results, const char **why)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *req, *v;
@@ -576,7 +576,7 @@ static char *parse_event(struct exec *x, const char *text, const char **why)
 		sql = pgh_xstrdup(json_object_get_string(v));
 		if (json_object_object_get_ex(req, "return_results", &v) && v != NULL) {
 			if (json_object_is_type(v, json_type_boolean)) {
-				x->return_results = json_object_get_boolean(v);
+				*return_results = json_object_get_boolean(v);
 			} else {
 				*why = "return_results must be a boolean";
 				free(sql);
@@ -666,7 +666,7 @@ int pgh_exec_main(const char *config_path, bool explicit_path, int argc, char **
 		return exec_fail(&x, PGH_EXEC_BAD_REQUEST, "exactly one SQL argument is needed");
 	if (event != NULL) {
 		text = read_all(event, EXEC_EVENT_MAX_BYTES, &why);
-		sql = text != NULL ? parse_event(&x, text, &why) : NULL;
+		sql = text != NULL ? pgh_exec_parse_event(text, &x.return_results, &why) : NULL;
 		free(text);
 		if (sql == NULL)
 			return exec_fail(&x, PGH_EXEC_BAD_REQUEST, why);

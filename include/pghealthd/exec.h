@@ -18,4 +18,19 @@
  */
 int pgh_exec_main(const char *config_path, bool explicit_path, int argc, char **argv);
 
+struct json_object;
+
+/*
+ * Parse a --event request {"sql_query": "...", "return_results": true}.
+ * Returns the SQL (caller frees) and updates *return_results when present;
+ * NULL for a bad request, with *why saying what is wrong (static text).
+ */
+char *pgh_exec_parse_event(const char *text, bool *return_results, const char **why);
+
+/*
+ * The JSON value for one non-NULL value (PostgreSQL text output) of a column
+ * whose type OID is type.  Caller owns the result (json_object_put).
+ */
+struct json_object *pgh_exec_value(unsigned int type, const char *text);
+
 #endif
