@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Operations at run time: sd_notify messages (READY, STATUS, RELOADING,
+# STOPPING, WATCHDOG), the Prometheus textfile (checked with promtool),
+# `pghealthd status`, and journald-style log prefixes.
+# Run as: tests/with-pg.sh tests/ops_runtime.sh  (PGHEALTHD, NOTIFY_LISTEN set)
+set -u
+. "$(dirname "$0")/lib.sh"
+require_env
+[ -x "${NOTIFY_LISTEN:-}" ] || die "NOTIFY_LISTEN (the notify-listen helper) is not set"
+command -v promtool >/dev/null || die "promtool is needed (Debian package prometheus)"
+
+work=$PGH_TEST_TMP/ops
+out=$work/out
+mkdir -p "$work" "$out"
+listener_pid=
+daemon_pid=
+cleanup() {
+	[ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
+	[ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+
+write_config() { # FILE CONNINFO
+	cat >"$1" <<EOF
+[target]
+conninfo = $2
+timezone = UTC
+[pool]
+min_connections = 1
+max_connections = 3
+[run]
+interval = 1s
+output_dir = $out
+fsync = false
+prometheus_file = pghealthd.prom
+[check:healthy]
+sql = SELECT 1 WHERE false
+[check:inventory]
+sql = SELECT 1 AS one
+[check:broken]
+severity = warning
+sql = SELECT * FROM no_such_table
+[check:hot]
+severity = critical
+sql = SELECT 'on fire' AS problem
+EOF
+}
+ini=$work/pghealthd.ini
+write_config "$ini" "host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
+
+# Wait until FILE has a line matching ERE, up to MS milliseconds.
+wait_line() { # FILE ERE MS
+	local deadline=$(($(now_ms) + $(slow_ms "$3")))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# ---- sd_notify -----------------------------------------------------------
+sock=$work/notify.sock
+"$NOTIFY_LISTEN" "$sock" >"$work/notify.log" 2>&1 &
+listener_pid=$!
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.02; done
+[ -S "$sock" ] || die "notify listener did not bind $sock"
+
+NOTIFY_SOCKET=$sock WATCHDOG_USEC=400000 pgh_bg "$work/daemon.log" -c "$ini" run
+daemon_pid=$pgh_pid
+wait_line "$work/notify.log" '^READY=1$' 3000
+assert_eq 0 $? "READY=1 sent"
+wait_line "$work/notify.log" '^STATUS=round [0-9]+: ' 4000
+assert_eq 0 $? "STATUS= with the round summary"
+assert_match 'STATUS=round [0-9]+: 1 ok, 2 findings, 1 errors, 0 timeouts, 0 skipped' \
+	"$(cat "$work/notify.log")" "STATUS counts ok/findings/errors"
+sleep "$(awk -v f="$PGH_SLOW" 'BEGIN { print 1.0 * f }')"
+pings=$(grep -c '^WATCHDOG=1$' "$work/notify.log")
+assert_le 3 "$pings" "WATCHDOG=1 at half of WATCHDOG_USEC=400ms ($pings pings)"
+kill -HUP "$daemon_pid"
+wait_line "$work/notify.log" '^RELOADING=1$' 3000
+assert_eq 0 $? "RELOADING=1 on SIGHUP"
+sleep "$(awk -v f="$PGH_SLOW" 'BEGIN { print 0.3 * f }')"
+awk '/^RELOADING=1$/ { r = 1; next } r && /^READY=1$/ { found = 1 } END { exit !found }' \
+	"$work/notify.log"
+assert_eq 0 $? "READY=1 follows RELOADING=1"
+
+# ---- Prometheus textfile and status, from the running daemon ---------------
+wait_line "$out/pghealthd.prom" 'pghealthd_rounds_total [1-9]' 3000
+promtool check metrics <"$out/pghealthd.prom" >"$work/promtool.txt" 2>&1
+assert_eq 0 $? "promtool check metrics accepts the textfile ($(head -c 200 "$work/promtool.txt"))"
+prom=$(cat "$out/pghealthd.prom")
+assert_contains "$prom" 'pghealthd_check_success{check="broken",severity="warning"} 0' \
+	"failing check has success 0"
+assert_contains "$prom" 'pghealthd_check_success{check="healthy",severity="info"} 1' \
+	"healthy check has success 1"
+assert_contains "$prom" 'pghealthd_check_findings{check="hot",severity="critical"} 1' \
+	"check with findings has findings 1"
+assert_contains "$prom" 'pghealthd_check_rows{check="inventory",severity="info"} 1' "rows gauge"
+assert_match 'pghealthd_check_last_run_timestamp_seconds\{check="hot",severity="critical"\} [0-9]+\.[0-9]{3}' \
+	"$prom" "last run timestamp"
+assert_match 'pghealthd_pool_connections\{state="open"\} [1-3]' "$prom" "pool gauge: open connections"
+assert_contains "$prom" 'pghealthd_round_verdict 2' "round verdict gauge is CRITICAL"
+for m in check_duration_seconds pool_connections_peak pool_connects_total pool_reconnects_total \
+	round_duration_seconds rounds_total round_timestamp_seconds; do
+	assert_match "# TYPE pghealthd_$m (gauge|counter)" "$prom" "metric pghealthd_$m declared"
+done
+assert_no_tmp_files "$out"
+
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+daemon_pid=
+assert_eq 0 "$rc" "daemon exits 0 on SIGTERM"
+wait_line "$work/notify.log" '^STOPPING=1$' 1000
+assert_eq 0 $? "STOPPING=1 on SIGTERM"
+
+# `status` gives the exit code `once` gave, and a plain table when not a TTY.
+pgh -c "$ini" once >/dev/null 2>&1
+once_rc=$?
+assert_eq 2 "$once_rc" "once: critical finding -> 2"
+status_out=$(pgh -c "$ini" status 2>&1)
+assert_eq "$once_rc" $? "status exits as once did"
+assert_match '^check +severity +state +rows +duration_ms +started_at +error' "$status_out" \
+	"status prints the header"
+assert_match 'broken +warning +error +0 ' "$status_out" "status shows the failing check"
+assert_eq 0 "$(grep -c $'\033' <<<"$status_out")" "no colour codes when stdout is not a TTY"
+rm -f "$out/status.csv"
+pgh -c "$ini" status >/dev/null 2>&1
+assert_eq 3 $? "status without a status.csv exits 3"
+
+# ---- READY=1 even when the database is down -------------------------------
+: >"$work/notify.log"
+write_config "$work/down.ini" "host=127.0.0.1 port=1 dbname=postgres user=postgres connect_timeout=2"
+NOTIFY_SOCKET=$sock pgh_bg "$work/down.log" -c "$work/down.ini" run
+daemon_pid=$pgh_pid
+wait_line "$work/notify.log" '^READY=1$' 3000
+assert_eq 0 $? "READY=1 while the database is unreachable (an outage is not a failed start)"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+assert_eq 0 $? "daemon with the database down exits 0 on SIGTERM"
+daemon_pid=
+
+# ---- journald prefixes ----------------------------------------------------
+log=$work/journal.log
+: >"$log"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$log") pgh -c "$ini" once 2>>"$log" >/dev/null
+assert_match '^<6>' "$(head -n 1 "$log")" "<N> priority prefix when stderr is the journal"
+assert_match '^<4>.*check broken' "$(grep 'check broken' "$log")" "a failing check is logged at warning"
+assert_match '^<6>round 1: 4 checks' "$(grep 'round 1:' "$log")" "one info line per round"
+pgh -c "$ini" once 2>"$work/plain.log" >/dev/null
+assert_match '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ pghealthd\[[0-9]+\] info: ' \
+	"$(head -n 1 "$work/plain.log")" "timestamps when stderr is not the journal"
+
+finish
