@@ -7,7 +7,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 require_env
 [ -x "${NOTIFY_LISTEN:-}" ] || die "NOTIFY_LISTEN (the notify-listen helper) is not set"
-command -v promtool >/dev/null || die "promtool is needed (Debian package prometheus)"
+promtool=${PROMTOOL:-$(command -v promtool)}
+[ -x "$promtool" ] || die "promtool is needed: scripts/install-deps extracts it into .tools/"
 
 work=$PGH_TEST_TMP/ops
 out=$work/out
@@ -87,7 +88,7 @@ assert_eq 0 $? "READY=1 follows RELOADING=1"
 
 # ---- Prometheus textfile and status, from the running daemon ---------------
 wait_line "$out/pghealthd.prom" 'pghealthd_rounds_total [1-9]' 3000
-promtool check metrics <"$out/pghealthd.prom" >"$work/promtool.txt" 2>&1
+"$promtool" check metrics <"$out/pghealthd.prom" >"$work/promtool.txt" 2>&1
 assert_eq 0 $? "promtool check metrics accepts the textfile ($(head -c 200 "$work/promtool.txt"))"
 prom=$(cat "$out/pghealthd.prom")
 assert_contains "$prom" 'pghealthd_check_success{check="broken",severity="warning"} 0' \
