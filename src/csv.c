@@ -10,10 +10,19 @@
 
 #include "pghealthd/csv.h"
 
+/* The bytes that force quotes: ',' '"' CR LF. */
+static const unsigned char special[256] = {
+    [','] = 1,
+    ['"'] = 1,
+    ['\r'] = 1,
+    ['\n'] = 1,
+};
+
 /*
- * PostgreSQL's text output never contains a NUL byte, so strcspn() stops at
- * the first special character or at the value's terminator.  libpq always
- * NUL-terminates values, and so do the callers of this module.
+ * Values under 8 bytes (small numbers, booleans) are scanned with a table,
+ * which costs less than strcspn()'s setup; longer ones with strcspn(), which
+ * glibc vectorises (16 bytes a step; measured with callgrind).  PostgreSQL's text output never
+ * contains a NUL byte and libpq NUL-terminates every value, so strcspn() stops within the value.
  */
 bool pgh_csv_needs_quotes(const char *val, size_t len, bool single_column)
 {
@@ -21,6 +30,12 @@ bool pgh_csv_needs_quotes(const char *val, size_t len, bool single_column)
 		return true;
 	if (single_column && len == 2 && val[0] == '\\' && val[1] == '.')
 		return true;
+	if (len < 8) {
+		for (size_t i = 0; i < len; i++)
+			if (special[(unsigned char)val[i]])
+				return true;
+		return false;
+	}
 	return strcspn(val, ",\"\r\n") < len;
 }
 

@@ -80,6 +80,8 @@ void pgh_job_free(struct pgh_job *job)
 	if (job->deadline_open || job->sink != NULL || job->conn != NULL)
 		pgh_bug("check %s: job freed while in use", job->check->name);
 	pgh_result_clear(&job->result);
+	free(job->row_vals);
+	free(job->row_lens);
 	free(job);
 }
 
@@ -232,22 +234,35 @@ static void job_open_sink(struct pgh_job *job, const PGresult *res)
 	pgh_sink_commit(job->sink, (size_t)(p - dst));
 }
 
-/* One row, one reservation: size the worst case, encode, commit what was used. */
+/*
+ * One row, one reservation: read every value's pointer and length once,
+ * size the worst case, encode, commit what was used.  NULL is asked for
+ * only when a value is empty (libpq gives NULLs length 0).
+ */
 static void job_write_row(struct pgh_job *job, const PGresult *res)
 {
 	int n = PQnfields(res);
 	size_t bound = 1 + (size_t)n;
 	char *dst, *p;
 
-	for (int i = 0; i < n; i++)
-		bound += pgh_csv_bound((size_t)PQgetlength(res, 0, i));
+	if ((size_t)n > job->row_cap) {
+		job->row_cap = (size_t)n;
+		job->row_vals = pgh_xrealloc(job->row_vals, job->row_cap * sizeof(*job->row_vals));
+		job->row_lens = pgh_xrealloc(job->row_lens, job->row_cap * sizeof(*job->row_lens));
+	}
+	for (int i = 0; i < n; i++) {
+		job->row_vals[i] = PQgetvalue(res, 0, i);
+		job->row_lens[i] = (size_t)PQgetlength(res, 0, i);
+		bound += pgh_csv_bound(job->row_lens[i]);
+	}
 	p = dst = pgh_sink_reserve(job->sink, bound);
 	for (int i = 0; i < n; i++) {
+		size_t len = job->row_lens[i];
+
 		if (i > 0)
 			*p++ = ',';
-		if (!PQgetisnull(res, 0, i))
-			p += pgh_csv_encode(p, PQgetvalue(res, 0, i),
-			                    (size_t)PQgetlength(res, 0, i), n == 1);
+		if (len > 0 || !PQgetisnull(res, 0, i))
+			p += pgh_csv_encode(p, job->row_vals[i], len, n == 1);
 	}
 	*p++ = '\n';
 	pgh_sink_commit(job->sink, (size_t)(p - dst));

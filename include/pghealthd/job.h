@@ -83,8 +83,11 @@ struct pgh_job {
 	uint64_t t0;    /* uv_hrtime() at start */
 	struct pgh_result result;
 	const struct pgh_job_output *out;
-	bool described; /* out->describe was called */
-	bool paused;    /* the output asked to stop reading */
+	bool described;        /* out->describe was called */
+	bool paused;           /* the output asked to stop reading */
+	const char **row_vals; /* the current row's values, reused per row */
+	size_t *row_lens;
+	size_t row_cap;
 	pgh_job_done_cb done;
 	void *data; /* the scheduler's */
 };
