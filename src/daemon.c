@@ -100,8 +100,6 @@ static void daemon_apply_reload(struct pgh_daemon *d)
 	bool reconnect = target_changed(old, cfg);
 
 	d->next_cfg = NULL;
-	if (pgh_daemon_prepare_output(cfg->output_dir) < 0)
-		pgh_warn("output_dir %s is not usable yet", cfg->output_dir);
 	sched = pgh_sched_new(&d->loop, cfg, d->pool, round_cb, d);
 	pgh_sched_adopt(sched, d->sched);
 	pgh_sched_free(d->sched);
@@ -130,6 +128,15 @@ static void daemon_reload(struct pgh_daemon *d)
 			pgh_error("%.*s", nl != NULL ? (int)(nl - line) : (int)strlen(line), line);
 		}
 		free(err);
+		pgh_notify_ready();
+		return;
+	}
+	if (strcmp(cfg->output_dir, d->cfg->output_dir) != 0 &&
+	    pgh_daemon_prepare_output(cfg->output_dir) < 0) {
+		pgh_error("reload of %s refused: output_dir %s is not usable; keeping the running "
+		          "configuration",
+		          d->config_path, cfg->output_dir);
+		pgh_config_free(cfg);
 		pgh_notify_ready();
 		return;
 	}
@@ -163,6 +170,7 @@ static void signal_cb(uv_signal_t *h, int signum)
 static void round_cb(struct pgh_sched *s, const struct pgh_round_summary *sum, void *arg)
 {
 	struct pgh_daemon *d = arg;
+	struct pgh_round_summary final;
 
 	(void)s;
 	pgh_info("round %" PRIu64 ": %u checks, %u ok, %u findings, %u errors, %u timeouts, "
@@ -181,6 +189,11 @@ static void round_cb(struct pgh_sched *s, const struct pgh_round_summary *sum, v
 		d->exit_code = sum->verdict;
 		if (!sum->status_written && d->exit_code < PGH_EXIT_UNKNOWN)
 			d->exit_code = PGH_EXIT_UNKNOWN;
+		/* A monitoring plugin's output: one line on stdout. */
+		final = *sum;
+		final.verdict = d->exit_code;
+		pgh_sched_print_plugin(d->sched, &final, stdout);
+		fflush(stdout);
 		daemon_shutdown(d);
 		return;
 	}
@@ -323,8 +336,17 @@ int pgh_daemon_main(struct pgh_config *cfg, bool once)
 	d.config_path = pgh_xstrdup(cfg->path);
 	d.once = once;
 	d.exit_code = PGH_EXIT_OK;
-	if (pgh_daemon_prepare_output(cfg->output_dir) < 0 && once)
+	if (pgh_daemon_prepare_output(cfg->output_dir) < 0) {
+		if (!once) {
+			/* Better a failed start than a service that looks healthy
+			 * and writes nothing. */
+			pgh_error("cannot start: output_dir %s is not usable", cfg->output_dir);
+			pgh_config_free(cfg);
+			free(d.config_path);
+			return PGH_EXIT_CANTCREAT;
+		}
 		pgh_warn("output_dir %s is not usable: results cannot be written", cfg->output_dir);
+	}
 	r = uv_loop_init(&d.loop);
 	if (r < 0) {
 		pgh_error("uv_loop_init: %s", uv_strerror(r));

@@ -76,6 +76,20 @@ static void tune_environment(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * status.csv older than this means the daemon is not running rounds: three
+ * intervals plus the longest check timeout.
+ */
+static uint64_t status_max_age(const struct pgh_config *cfg)
+{
+	uint64_t longest = cfg->timeout_ms;
+
+	for (size_t i = 0; i < cfg->n_checks; i++)
+		if (cfg->checks[i].enabled && cfg->checks[i].timeout_ms > longest)
+			longest = cfg->checks[i].timeout_ms;
+	return 3 * cfg->interval_ms + longest;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -128,7 +142,8 @@ int main(int argc, char **argv)
 		const char *nc = getenv("NO_COLOR");
 
 		r = pgh_status_show(cfg->output_dir, stdout,
-		                    isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0'));
+		                    isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0'),
+		                    status_max_age(cfg));
 		pgh_config_free(cfg);
 		return r;
 	}

@@ -334,6 +334,15 @@ uint64_t pgh_sched_round(struct pgh_sched *s)
 	return no;
 }
 
+void pgh_sched_print_plugin(struct pgh_sched *s, const struct pgh_round_summary *sum, FILE *out)
+{
+	struct pgh_status_entry *e = pgh_xcalloc(s->n_slots, sizeof(*e));
+	size_t n = status_entries(s, e);
+
+	pgh_status_plugin_line(out, e, n, sum->verdict, sum->duration_ms);
+	free(e);
+}
+
 unsigned pgh_sched_running(const struct pgh_sched *s)
 {
 	return s->running;

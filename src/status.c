@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "pghealthd/csv.h"
@@ -47,6 +48,63 @@ void pgh_status_render(struct pgh_sink *sink, const struct pgh_status_entry *e, 
 		put_field(sink, r->file != NULL ? r->file : "", false);
 		put_field(sink, r->error != NULL ? r->error : "", true);
 	}
+}
+
+static const char *const verdict_names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+
+/* "; critical: a, b" for the entries that match; at most 10 names. */
+static void plugin_names(FILE *out, const struct pgh_status_entry *e, size_t n, const char *label,
+                         bool (*match)(const struct pgh_status_entry *))
+{
+	size_t shown = 0, total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!match(&e[i]))
+			continue;
+		if (total++ < 10)
+			fprintf(out, "%s%s", shown++ == 0 ? label : ", ", e[i].check);
+	}
+	if (total > shown)
+		fprintf(out, " and %zu more", total - shown);
+}
+
+static bool has_findings(const struct pgh_status_entry *e)
+{
+	return e->state == PGH_STATE_FINDINGS || e->state == PGH_STATE_TRUNCATED;
+}
+
+static bool is_critical(const struct pgh_status_entry *e)
+{
+	return has_findings(e) && e->severity == PGH_SEV_CRITICAL;
+}
+
+static bool is_warning(const struct pgh_status_entry *e)
+{
+	return has_findings(e) && e->severity == PGH_SEV_WARNING;
+}
+
+static bool is_failed(const struct pgh_status_entry *e)
+{
+	return e->state == PGH_STATE_ERROR || e->state == PGH_STATE_TIMEOUT;
+}
+
+void pgh_status_plugin_line(FILE *out, const struct pgh_status_entry *e, size_t n, int verdict,
+                            uint64_t duration_ms)
+{
+	size_t ok = 0, findings = 0, failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		ok += e[i].state == PGH_STATE_OK;
+		findings += has_findings(&e[i]);
+		failed += is_failed(&e[i]);
+	}
+	fprintf(out, "PGHEALTHD %s - %zu checks: %zu ok, %zu with findings, %zu failed",
+	        verdict_names[verdict & 3], n, ok, findings, failed);
+	plugin_names(out, e, n, "; critical: ", is_critical);
+	plugin_names(out, e, n, "; warning: ", is_warning);
+	plugin_names(out, e, n, "; failed: ", is_failed);
+	fprintf(out, " | checks=%zu ok=%zu findings=%zu failed=%zu duration=%.3fs\n", n, ok,
+	        findings, failed, (double)duration_ms / 1000.0);
 }
 
 int pgh_status_verdict(const struct pgh_status_entry *e, size_t n)
@@ -298,13 +356,25 @@ static enum pgh_severity severity_parse(const char *s)
 	return strcmp(s, "warning") == 0 ? PGH_SEV_WARNING : PGH_SEV_INFO;
 }
 
-int pgh_status_show(const char *dir, FILE *out, bool color)
+static uint64_t status_age_ms(const char *path)
+{
+	struct stat st;
+	uint64_t mtime, now = pgh_now_ms();
+
+	if (stat(path, &st) < 0)
+		return 0;
+	mtime = (uint64_t)st.st_mtim.tv_sec * 1000 + (uint64_t)st.st_mtim.tv_nsec / 1000000;
+	return now > mtime ? now - mtime : 0;
+}
+
+int pgh_status_show(const char *dir, FILE *out, bool color, uint64_t max_age_ms)
 {
 	struct status_table t = {0};
 	char *path = pgh_xasprintf("%s/status.csv", dir);
 	struct pgh_status_entry *e;
 	struct pgh_result none = {0};
 	int r = table_read(path, &t), verdict;
+	uint64_t age_ms;
 
 	if (r < 0) {
 		fprintf(stderr, "pghealthd: %s: %s\n", path,
@@ -314,6 +384,7 @@ int pgh_status_show(const char *dir, FILE *out, bool color)
 		return PGH_EXIT_UNKNOWN;
 	}
 	table_print(&t, out, color);
+	age_ms = status_age_ms(path);
 	e = pgh_xcalloc(t.rows, sizeof(*e));
 	for (size_t i = 1; i < t.rows; i++) {
 		e[i - 1].check = t.cells[i * STATUS_COLS];
@@ -322,6 +393,14 @@ int pgh_status_show(const char *dir, FILE *out, bool color)
 		e[i - 1].result = &none;
 	}
 	verdict = pgh_status_verdict(e, t.rows - 1);
+	if (max_age_ms > 0 && age_ms > max_age_ms) {
+		/* A dead daemon's last verdict is no verdict. */
+		fprintf(out,
+		        "status.csv is %" PRIu64 " s old (expected at most %" PRIu64
+		        " s): is pghealthd running?\n",
+		        age_ms / 1000, max_age_ms / 1000);
+		verdict = PGH_EXIT_UNKNOWN;
+	}
 	free(e);
 	table_free(&t);
 	free(path);

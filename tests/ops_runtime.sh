@@ -117,18 +117,31 @@ wait_line "$work/notify.log" '^STOPPING=1$' 1000
 assert_eq 0 $? "STOPPING=1 on SIGTERM"
 
 # `status` gives the exit code `once` gave, and a plain table when not a TTY.
-pgh -c "$ini" once >/dev/null 2>&1
+plugin=$(pgh -c "$ini" once 2>/dev/null)
 once_rc=$?
 assert_eq 2 "$once_rc" "once: critical finding -> 2"
+assert_eq 1 "$(wc -l <<<"$plugin")" "once prints one line on stdout (plugin output)"
+assert_match '^PGHEALTHD CRITICAL - 4 checks: 1 ok, 2 with findings, 1 failed; critical: hot; failed: broken \| checks=4 ok=1 findings=2 failed=1 duration=[0-9.]+s$' \
+	"$plugin" "plugin output names the critical and failed checks, with perfdata"
 status_out=$(pgh -c "$ini" status 2>&1)
 assert_eq "$once_rc" $? "status exits as once did"
 assert_match '^check +severity +state +rows +duration_ms +started_at +error' "$status_out" \
 	"status prints the header"
 assert_match 'broken +warning +error +0 ' "$status_out" "status shows the failing check"
 assert_eq 0 "$(grep -c $'\033' <<<"$status_out")" "no colour codes when stdout is not a TTY"
+touch -d '10 minutes ago' "$out/status.csv"
+stale=$(pgh -c "$ini" status 2>&1)
+assert_eq 3 $? "a stale status.csv (daemon not running) exits 3"
+assert_contains "$stale" "is pghealthd running?" "status says the file is stale"
 rm -f "$out/status.csv"
 pgh -c "$ini" status >/dev/null 2>&1
 assert_eq 3 $? "status without a status.csv exits 3"
+
+# run refuses to start (exit 73, before READY=1) when output_dir is unusable.
+sed "s|^output_dir = .*|output_dir = /proc/no-such-dir|" "$ini" >"$work/badout.ini"
+pgh -c "$work/badout.ini" run >/dev/null 2>"$work/badout.log"
+assert_eq 73 $? "run with an unusable output_dir exits 73"
+assert_contains "$(cat "$work/badout.log")" "output_dir /proc/no-such-dir" "the error names output_dir"
 
 # ---- READY=1 even when the database is down -------------------------------
 : >"$work/notify.log"

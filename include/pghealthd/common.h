@@ -15,12 +15,13 @@
 #define PGH_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Exit codes: Nagios plugin convention for verdicts, sysexits for the rest. */
-#define PGH_EXIT_OK       0
-#define PGH_EXIT_WARNING  1
-#define PGH_EXIT_CRITICAL 2
-#define PGH_EXIT_UNKNOWN  3
-#define PGH_EXIT_USAGE    64
-#define PGH_EXIT_CONFIG   78
+#define PGH_EXIT_OK        0
+#define PGH_EXIT_WARNING   1
+#define PGH_EXIT_CRITICAL  2
+#define PGH_EXIT_UNKNOWN   3
+#define PGH_EXIT_USAGE     64
+#define PGH_EXIT_CANTCREAT 73
+#define PGH_EXIT_CONFIG    78
 
 /* Allocation that cannot fail: out of memory aborts with a message. */
 void *pgh_xmalloc(size_t n);

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <uv.h>
 
 #include "pghealthd/config.h"
@@ -37,6 +38,9 @@ struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
 /* Start a round now and return its number; cb runs once all its jobs have
  * finished and status.csv is written (perhaps before this returns). */
 uint64_t pgh_sched_round(struct pgh_sched *s);
+
+/* Print the plugin output line (see status.h) for the latest results. */
+void pgh_sched_print_plugin(struct pgh_sched *s, const struct pgh_round_summary *sum, FILE *out);
 
 /* Jobs in flight, and those of them still waiting for a connection. */
 unsigned pgh_sched_running(const struct pgh_sched *s);

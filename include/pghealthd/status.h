@@ -49,10 +49,19 @@ void pgh_status_render_prom(struct pgh_sink *sink, const struct pgh_status_entry
 int pgh_status_verdict(const struct pgh_status_entry *e, size_t n);
 
 /*
+ * The Nagios/Icinga plugin output of `once`, one line:
+ * "PGHEALTHD CRITICAL - 4 checks: 1 ok, 2 with findings, 1 failed;
+ *  critical: a; failed: b | checks=4 ok=1 findings=2 failed=1 duration=0.2s"
+ */
+void pgh_status_plugin_line(FILE *out, const struct pgh_status_entry *e, size_t n, int verdict,
+                            uint64_t duration_ms);
+
+/*
  * `pghealthd status`: read dir/status.csv, print it as an aligned table
  * (states coloured when color), and return the exit code `once` would have
- * given for that round; 3 with a message when there is no readable status.
+ * given for that round; 3 with a message when there is no readable status,
+ * or when it is older than max_age_ms (0: any age).
  */
-int pgh_status_show(const char *dir, FILE *out, bool color);
+int pgh_status_show(const char *dir, FILE *out, bool color, uint64_t max_age_ms);
 
 #endif
