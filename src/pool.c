@@ -33,6 +33,7 @@ struct pgh_conn {
 	PGconn *pg;
 	uv_poll_t *poll;    /* NULL while libpq has no socket */
 	int fd;             /* the socket poll watches, or -1 */
+	int armed;          /* the events poll was last started with */
 	uv_timer_t timer;   /* CONNECTING: deadline; IDLE: idle timeout; BUSY: deferred failure */
 	unsigned handles;   /* open uv handles; the struct is freed when it drops to 0 */
 	bool flushing;      /* PQflush() returned 1: wait for writable */
@@ -210,6 +211,7 @@ static int conn_watch(struct pgh_conn *c, int events)
 		c->handles++;
 		c->fd = fd;
 	}
+	c->armed = events;
 	if (events == 0)
 		return uv_poll_stop(c->poll);
 	return uv_poll_start(c->poll, events, conn_poll_cb);
@@ -222,6 +224,11 @@ static void conn_arm(struct pgh_conn *c)
 	int r;
 
 	if (c->state == PGH_CONN_CLOSING || c->state == PGH_CONN_CONNECTING)
+		return;
+	/* Once connected the socket stays the same: re-registering with epoll
+	 * (libuv 1.44 deletes and re-adds on every uv_poll_start) is needed only
+	 * when the events change. */
+	if (c->poll != NULL && c->fd == PQsocket(c->pg) && c->armed == events)
 		return;
 	r = conn_watch(c, events);
 	if (r < 0)
