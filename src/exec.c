@@ -182,18 +182,15 @@ static int raw_serializer(struct json_object *o, struct printbuf *pb, int level,
 }
 
 /*
- * A json/jsonb value is embedded as the server's text: json-c's parser would
- * turn 12345678901234567890123 into 18446744073709551615.  The text is
- * checked with json-c first; anything it rejects becomes a string.
+ * A json/jsonb value is embedded as the server's text, verbatim: json-c's
+ * parser would turn 12345678901234567890123 into 18446744073709551615, and
+ * its depth limit (32) would reject deeply nested documents.  PostgreSQL
+ * only ever outputs valid JSON for these types.
  */
 static struct json_object *exec_json_value(const char *v)
 {
-	struct json_object *parsed = json_tokener_parse(v), *o;
+	struct json_object *o = json_object_new_string("");
 
-	if (parsed == NULL && strcmp(v, "null") != 0)
-		return json_object_new_string(v);
-	json_object_put(parsed);
-	o = json_object_new_string("");
 	json_object_set_serializer(o, raw_serializer, pgh_xstrdup(v), json_object_free_userdata);
 	return o;
 }
@@ -554,14 +551,46 @@ static char *read_all(const char *path, size_t max, const char **why)
  * {"sql_query": "...", "return_results": true}.  Returns NULL and sets
  * *why for a bad request; the string returned is the caller's.
  */
+/*
+ * What json-c's strict mode still lets through: NaN and Infinity (outside
+ * strings, strict JSON has no 'N' or 'I' at all) and raw control characters
+ * inside strings (RFC 8259 wants them escaped).
+ */
+static bool json_text_strict(const char *p)
+{
+	bool in_string = false;
+
+	for (; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (in_string) {
+			if (c < 0x20)
+				return false;
+			if (c == '\\' && p[1] != '\0')
+				p++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == 'N' || c == 'I') {
+			return false;
+		}
+	}
+	return true;
+}
+
 char *pgh_exec_parse_event(const char *text, bool *return_results, const char **why)
 {
 	struct json_tokener *tok = json_tokener_new();
+
+	/* The API's clients send strict JSON; json-c alone would also take
+	 * single quotes, trailing commas and the like. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	struct json_object *req, *v;
 	char *sql = NULL;
 	size_t len = strlen(text);
 
-	req = json_tokener_parse_ex(tok, text, (int)len);
+	req = json_text_strict(text) ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
 	if (req == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    strspn(text + json_tokener_get_parse_end(tok), " \t\r\n") !=
 	        len - json_tokener_get_parse_end(tok)) {
