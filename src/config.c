@@ -243,11 +243,17 @@ const char *pgh_severity_str(enum pgh_severity sev)
 /* Check names become file names under output_dir: no '/', no "." or "..". */
 bool pgh_check_name_valid(const char *name)
 {
-	if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+	/* The name becomes a file name: no path, no hidden file (a leading '.'
+	 * would also look like pghealthd's own temp files), and not status.csv. */
+	if (name[0] == '\0' || name[0] == '.' || strcmp(name, "status") == 0)
 		return false;
-	for (const char *c = name; *c; c++)
-		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.' && *c != '-')
+	for (const char *c = name; *c; c++) {
+		bool ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+		          (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-';
+
+		if (!ok)
 			return false;
+	}
 	return true;
 }
 
@@ -966,7 +972,9 @@ static enum sec_kind section_kind(struct pfile *f, const char *name)
 			f->check = find_or_add_check(f, name + 6);
 			return SEC_CHECK;
 		}
-		line_error(f, "bad check name '%s' (allowed: A-Z a-z 0-9 _ . -, not . or ..)",
+		line_error(f,
+		           "bad check name '%s' (allowed: A-Z a-z 0-9 _ . -, not starting with ., "
+		           "not 'status')",
 		           name + 6);
 		return SEC_BAD;
 	}

@@ -199,9 +199,10 @@ static void test_duration_format(void **state)
 
 static void test_check_names(void **state)
 {
-	static const char *const good[] = {"a", "long_running_queries", "pg.locks-2", "...", "._",
+	static const char *const good[] = {"a", "long_running_queries", "pg.locks-2", "a..", "_.",
 	                                   "A9"};
-	static const char *const bad[] = {"", ".", "..", "a b", "a/b", "a:b", "é", "a\n", "*"};
+	static const char *const bad[] = {"",    ".",   "..", "...", ".hidden", "a b",
+	                                  "a/b", "a:b", "é",  "a\n", "*"};
 
 	(void)state;
 	for (size_t i = 0; i < PGH_ARRAY_LEN(good); i++)

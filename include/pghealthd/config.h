@@ -107,7 +107,8 @@ int pgh_duration_parse(const char *s, uint64_t *ms) PGH_MUSTCHECK;
 /* Format a duration the way the config accepts it back ("250ms", "30s", "5m"). */
 void pgh_duration_format(uint64_t ms, char *buf, size_t len);
 
-/* True when name matches [A-Za-z0-9_.-]+ and is not "." or "..". */
+/* True when name matches [A-Za-z0-9_.-]+, does not start with a dot and is
+ * not "status" (status.csv is pghealthd's own). */
 bool pgh_check_name_valid(const char *name);
 
 #endif
