@@ -41,9 +41,11 @@ void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_op
 	s->dir = pgh_xstrdup(o->dir);
 	s->path = pgh_xasprintf("%s/%s", o->dir, o->name);
 	s->tmp_path = pgh_xasprintf("%s/.%s.tmp", o->dir, o->name);
+	s->tmp_name = pgh_xasprintf(".%s.tmp", o->name);
 	if (o->history != NULL && o->history_keep > 0) {
 		s->history_dir = pgh_xasprintf("%s/history/%s", o->dir, o->history);
-		s->history_path = pgh_xasprintf("%s/%s.csv", s->history_dir, o->stamp);
+		s->history_name = pgh_xstrdup(o->history);
+		s->stamp_name = pgh_xasprintf("%s.csv", o->stamp);
 		s->history_keep = o->history_keep;
 	}
 	s->fill_cap = PGH_SINK_FLUSH_BYTES + 64 * 1024;
@@ -200,18 +202,19 @@ void pgh_sink_finish(struct pgh_sink *s, bool publish, pgh_sink_done_cb done_cb)
 	sink_pump(s); /* when OPENING, sink_open_cb pumps */
 }
 
-/* mkdir -p for the two levels history/<check>; EEXIST is fine. */
-static int mkdir_history(const char *dir, const char *history_dir)
+/*
+ * Open (creating it, 0750, if needed) the directory `name` inside the one
+ * dirfd refers to, never through a symlink: a link planted at history/ or
+ * history/<check> must not send copies, or the pruning, elsewhere.
+ */
+static int open_subdir(int dirfd, const char *name)
 {
-	char *top = pgh_xasprintf("%s/history", dir);
-	int r = 0;
+	int fd;
 
-	if (mkdir(top, 0750) < 0 && errno != EEXIST)
-		r = -errno;
-	free(top);
-	if (r == 0 && mkdir(history_dir, 0750) < 0 && errno != EEXIST)
-		r = -errno;
-	return r;
+	if (mkdirat(dirfd, name, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -220,20 +223,25 @@ static int name_cmp(const void *a, const void *b)
 }
 
 /*
- * Keep the newest `keep` copies in a history directory.  Names are UTC
- * stamps, so name order is time order.  Runs on the threadpool.
+ * Keep the newest `keep` copies in the history directory hfd refers to.
+ * Names are UTC stamps, so name order is time order.  Runs on the
+ * threadpool.
  */
-static void prune_history(const char *dir, unsigned keep)
+static void prune_history(int hfd, unsigned keep)
 {
-	DIR *d = opendir(dir);
+	int fd = dup(hfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 
-	if (d == NULL)
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || e->d_type == DT_DIR)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -244,7 +252,7 @@ static void prune_history(const char *dir, unsigned keep)
 	if (n > keep) {
 		qsort(names, n, sizeof(*names), name_cmp);
 		for (size_t i = 0; i < n - keep; i++)
-			(void)unlinkat(dirfd(d), names[i], 0);
+			(void)unlinkat(hfd, names[i], 0);
 	}
 	closedir(d);
 	for (size_t i = 0; i < n; i++)
@@ -265,25 +273,40 @@ static int fsync_dir(const char *dir)
 	return r;
 }
 
-/* Hard-link the finished temp file into the history directory. */
+/* Hard-link the finished temp file into history/<check>/, then prune. */
 static void publish_history(struct pgh_sink *s)
 {
-	int r = mkdir_history(s->dir, s->history_dir);
+	int dfd, top = -1, hfd = -1;
 
-	if (r < 0) {
-		sink_fail(s, r, "mkdir", s->history_dir);
+	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		sink_fail(s, -errno, "open", s->dir);
 		return;
 	}
-	if (link(s->tmp_path, s->history_path) < 0) {
+	top = open_subdir(dfd, "history");
+	hfd = top >= 0 ? open_subdir(top, s->history_name) : top;
+	if (hfd < 0) {
+		sink_fail(s, hfd, "open (no symlinks) history directory", s->history_dir);
+		goto out;
+	}
+	if (linkat(dfd, s->tmp_name, hfd, s->stamp_name, 0) < 0) {
 		/* Two runs in one second: the newer one wins. */
-		if (errno != EEXIST || unlink(s->history_path) < 0 ||
-		    link(s->tmp_path, s->history_path) < 0) {
-			sink_fail(s, -errno, "link", s->history_path);
-			return;
+		if (errno != EEXIST || unlinkat(hfd, s->stamp_name, 0) < 0 ||
+		    linkat(dfd, s->tmp_name, hfd, s->stamp_name, 0) < 0) {
+			sink_fail(s, -errno, "link into", s->history_dir);
+			goto out;
 		}
 	}
-	if (s->fsync && (r = fsync_dir(s->history_dir)) < 0)
-		sink_fail(s, r, "fsync", s->history_dir);
+	if (s->fsync && fsync(hfd) < 0)
+		sink_fail(s, -errno, "fsync", s->history_dir);
+	else
+		prune_history(hfd, s->history_keep);
+out:
+	if (hfd >= 0)
+		close(hfd);
+	if (top >= 0)
+		close(top);
+	close(dfd);
 }
 
 /*
@@ -318,8 +341,6 @@ static void sink_close_work(uv_work_t *w)
 		sink_fail(s, r, "fsync", s->dir);
 	if (!publish)
 		(void)unlink(s->tmp_path);
-	if (publish && s->history_dir != NULL)
-		prune_history(s->history_dir, s->history_keep);
 }
 
 static void sink_close_done(uv_work_t *w, int status)
@@ -350,10 +371,12 @@ void pgh_sink_release(struct pgh_sink *s)
 	free(s->tmp_path);
 	free(s->dir);
 	free(s->history_dir);
-	free(s->history_path);
+	free(s->history_name);
+	free(s->stamp_name);
+	free(s->tmp_name);
 	free(s->errmsg);
 	s->fill = s->flight = s->path = s->tmp_path = s->dir = NULL;
-	s->history_dir = s->history_path = s->errmsg = NULL;
+	s->history_dir = s->history_name = s->stamp_name = s->tmp_name = s->errmsg = NULL;
 }
 
 static void unlink_cb(uv_fs_t *req)

@@ -55,8 +55,10 @@ struct pgh_sink {
 	char *path;     /* dir/name */
 	char *tmp_path; /* dir/.name.tmp */
 	char *dir;
-	char *history_dir;  /* dir/history/<history>, or NULL */
-	char *history_path; /* history_dir/<stamp>.csv, or NULL */
+	char *tmp_name;     /* .name.tmp */
+	char *history_dir;  /* dir/history/<history>, or NULL (for messages) */
+	char *history_name; /* <history>: the check's directory under history/ */
+	char *stamp_name;   /* <stamp>.csv */
 	unsigned history_keep;
 	bool fsync;
 	bool finishing; /* pgh_sink_finish() was called */
