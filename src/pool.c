@@ -40,6 +40,7 @@ struct pgh_conn {
 	bool paused;        /* BUSY: the owner asked to stop reading */
 	bool broken;        /* lost or unusable: close on release */
 	bool stale;         /* made with replaced settings: close when next idle */
+	unsigned wave;      /* the pool's attempt wave when this connection opened */
 	char *deferred_err; /* BUSY: a send failure reported from the timer */
 
 	/* SETUP: session statements, run one after the other. */
@@ -81,6 +82,7 @@ struct pgh_pool {
 	unsigned handles;
 	uint64_t retry_at; /* loop time before which no new connection is made */
 	unsigned consecutive_failures;
+	unsigned wave; /* attempts started since the last failed wave share it */
 	char *last_error;
 	struct pgh_pool_stats stats;
 	void (*closed_cb)(void *arg);
@@ -264,7 +266,7 @@ static void notice_cb(void *arg, const PGresult *res)
 
 /* ---- connecting --------------------------------------------------------- */
 
-static void pool_note_failure(struct pgh_pool *p, const char *msg);
+static void pool_note_failure(struct pgh_pool *p, unsigned wave, const char *msg);
 static void pool_fail_queued(struct pgh_pool *p, const char *why);
 
 /* A connection attempt (or its session setup) failed: back off, maybe fail work. */
@@ -275,7 +277,7 @@ static void conn_connect_failed(struct pgh_conn *c, const char *why)
 
 	pgh_warn("conn %u: connection failed: %s", c->id, msg);
 	conn_close(c);
-	pool_note_failure(p, msg);
+	pool_note_failure(p, c->wave, msg);
 	free(msg);
 	pool_dispatch(p);
 }
@@ -373,6 +375,7 @@ static void conn_open(struct pgh_pool *p)
 
 	c->pool = p;
 	c->id = ++p->next_id;
+	c->wave = p->wave;
 	c->fd = -1;
 	c->state = PGH_CONN_CONNECTING;
 	p->conns[p->n_conns++] = c;
@@ -895,19 +898,24 @@ static void retry_cb(uv_timer_t *t)
  * the queue, fail the queued work now rather than let it wait for a server
  * that is not there.
  */
-static void pool_note_failure(struct pgh_pool *p, const char *msg)
+static void pool_note_failure(struct pgh_pool *p, unsigned wave, const char *msg)
 {
 	uint64_t delay = BACKOFF_MIN_MS;
 	bool alive = false;
 
 	p->stats.failures++;
-	for (unsigned i = 0; i < p->consecutive_failures && delay < BACKOFF_MAX_MS; i++)
-		delay *= 2;
-	if (delay > BACKOFF_MAX_MS)
-		delay = BACKOFF_MAX_MS;
-	delay = delay / 2 + (uint64_t)rand() % (delay / 2 + 1);
-	p->consecutive_failures++;
-	p->retry_at = uv_now(p->loop) + delay;
+	/* Attempts made together fail together: the wave backs off once, not
+	 * once per connection (five refused logins are one failure). */
+	if (wave == p->wave) {
+		p->wave++;
+		for (unsigned i = 0; i < p->consecutive_failures && delay < BACKOFF_MAX_MS; i++)
+			delay *= 2;
+		if (delay > BACKOFF_MAX_MS)
+			delay = BACKOFF_MAX_MS;
+		delay = delay / 2 + (uint64_t)rand() % (delay / 2 + 1);
+		p->consecutive_failures++;
+		p->retry_at = uv_now(p->loop) + delay;
+	}
 	free(p->last_error);
 	p->last_error = pgh_xstrdup(msg);
 	for (unsigned i = 0; i < p->n_conns; i++)
