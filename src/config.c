@@ -177,6 +177,9 @@ struct pfile {
  * Each is one line "file:line: message" ("file: message" when line is 0).
  */
 static void verror(struct parse *p, const char *file, int line, const char *fmt, va_list ap)
+    PGH_PRINTF(4, 0);
+
+static void verror(struct parse *p, const char *file, int line, const char *fmt, va_list ap)
 {
 	char msg[MAX_ERROR_LINE];
 	char *text;
@@ -1210,6 +1213,28 @@ static void validate_check(struct parse *p, size_t i)
 }
 
 /* Cross-key rules, checked once every file is read and every default applied. */
+/* The textfile must not be written over status.csv or a check's CSV. */
+static void validate_prometheus_file(struct parse *p)
+{
+	const struct pgh_config *cfg = p->cfg;
+	const struct loc *at = &p->loc[find_opt("run", "prometheus_file") - opts];
+	const char *pf = cfg->prometheus_file;
+	bool clash;
+
+	if (pf == NULL || pf[0] == '\0' || strchr(pf, '/') != NULL)
+		return;
+	clash = strcmp(pf, "status.csv") == 0;
+	for (size_t i = 0; !clash && i < cfg->n_checks; i++) {
+		size_t n = strlen(cfg->checks[i].name);
+
+		clash = strncmp(pf, cfg->checks[i].name, n) == 0 && strcmp(pf + n, ".csv") == 0;
+	}
+	if (clash)
+		add_error(p, at->file, at->line,
+		          "prometheus_file '%s' is the name of another output file in output_dir",
+		          pf);
+}
+
 static void validate(struct parse *p)
 {
 	struct pgh_config *cfg = p->cfg;
@@ -1225,6 +1250,7 @@ static void validate(struct parse *p)
 	}
 	for (size_t i = 0; i < cfg->n_checks; i++)
 		validate_check(p, i);
+	validate_prometheus_file(p);
 }
 
 /*
