@@ -551,10 +551,47 @@ static char *read_all(const char *path, size_t max, const char **why)
  * {"sql_query": "...", "return_results": true}.  Returns NULL and sets
  * *why for a bad request; the string returned is the caller's.
  */
+/* Length of a number that matches RFC 8259's grammar at p, else 0:
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static size_t json_number_len(const char *p)
+{
+	const char *q = p;
+
+	if (*q == '-')
+		q++;
+	if (*q == '0')
+		q++;
+	else if (*q >= '1' && *q <= '9')
+		while (*q >= '0' && *q <= '9')
+			q++;
+	else
+		return 0;
+	if (*q == '.') {
+		if (!(*++q >= '0' && *q <= '9'))
+			return 0;
+		while (*q >= '0' && *q <= '9')
+			q++;
+	}
+	if (*q == 'e' || *q == 'E') {
+		q++;
+		if (*q == '+' || *q == '-')
+			q++;
+		if (!(*q >= '0' && *q <= '9'))
+			return 0;
+		while (*q >= '0' && *q <= '9')
+			q++;
+	}
+	/* "01" or "1.": the number ends where the grammar does, or not at all. */
+	if ((*q >= '0' && *q <= '9') || *q == '.')
+		return 0;
+	return (size_t)(q - p);
+}
+
 /*
- * What json-c's strict mode still lets through: NaN and Infinity (outside
- * strings, strict JSON has no 'N' or 'I' at all) and raw control characters
- * inside strings (RFC 8259 wants them escaped).
+ * What json-c's strict mode still lets through, checked before json-c
+ * parses: NaN and Infinity (outside strings, strict JSON has no 'N' or
+ * 'I'), numbers outside RFC 8259's grammar (01, 1., -.5), and raw control
+ * characters inside strings.
  */
 static bool json_text_strict(const char *p)
 {
@@ -562,6 +599,7 @@ static bool json_text_strict(const char *p)
 
 	for (; *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
+		size_t n;
 
 		if (in_string) {
 			if (c < 0x20)
@@ -572,8 +610,13 @@ static bool json_text_strict(const char *p)
 				in_string = false;
 		} else if (c == '"') {
 			in_string = true;
-		} else if (c == 'N' || c == 'I') {
+		} else if (c == 'N' || c == 'I' || c == '.') {
 			return false;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			n = json_number_len(p);
+			if (n == 0)
+				return false;
+			p += n - 1;
 		}
 	}
 	return true;
