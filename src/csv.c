@@ -39,6 +39,20 @@ bool pgh_csv_needs_quotes(const char *val, size_t len, bool single_column)
 	return strcspn(val, ",\"\r\n") < len;
 }
 
+size_t pgh_csv_encoded_len(const char *val, size_t len, bool single_column)
+{
+	size_t quotes = 0;
+	const char *p = val, *end = val + len;
+
+	if (!pgh_csv_needs_quotes(val, len, single_column))
+		return len;
+	while ((p = memchr(p, '"', (size_t)(end - p))) != NULL) {
+		quotes++;
+		p++;
+	}
+	return len + quotes + 2;
+}
+
 size_t pgh_csv_encode(char *dst, const char *val, size_t len, bool single_column)
 {
 	if (!pgh_csv_needs_quotes(val, len, single_column)) {

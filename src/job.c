@@ -21,6 +21,9 @@
 
 #define SQLSTATE_QUERY_CANCELED "57014"
 
+/* Values this long are measured exactly before they are reserved for. */
+#define PGH_EXACT_SIZE_FROM (64 * 1024)
+
 static const char *const state_names[] = {
     [PGH_STATE_OK] = "ok",           [PGH_STATE_FINDINGS] = "findings",
     [PGH_STATE_ERROR] = "error",     [PGH_STATE_TIMEOUT] = "timeout",
@@ -253,7 +256,10 @@ static void job_write_row(struct pgh_job *job, const PGresult *res)
 	for (int i = 0; i < n; i++) {
 		job->row_vals[i] = PQgetvalue(res, 0, i);
 		job->row_lens[i] = (size_t)PQgetlength(res, 0, i);
-		bound += pgh_csv_bound(job->row_lens[i]);
+		/* A huge value gets its exact size, not twice its size. */
+		bound += job->row_lens[i] < PGH_EXACT_SIZE_FROM
+		             ? pgh_csv_bound(job->row_lens[i])
+		             : pgh_csv_encoded_len(job->row_vals[i], job->row_lens[i], n == 1);
 	}
 	p = dst = pgh_sink_reserve(job->sink, bound);
 	for (int i = 0; i < n; i++) {

@@ -19,6 +19,7 @@ static void expect_encoding(const char *in, bool single, const char *want)
 	size_t n = pgh_csv_encode(buf, in, len, single);
 
 	assert_true(n <= pgh_csv_bound(len));
+	assert_int_equal(n, pgh_csv_encoded_len(in, len, single));
 	buf[n] = '\0';
 	assert_string_equal(buf, want);
 	free(buf);

@@ -17,6 +17,9 @@ static inline size_t pgh_csv_bound(size_t len)
 	return 2 * len + 2;
 }
 
+/* The exact number of bytes pgh_csv_encode() produces for the value. */
+size_t pgh_csv_encoded_len(const char *val, size_t len, bool single_column);
+
 /*
  * Encode one non-NULL value of len bytes into dst, which has room for
  * pgh_csv_bound(len) bytes.  single_column is true when the row has exactly
