@@ -20,7 +20,7 @@ out=$work/out
 mkdir -p "$out"
 nrows=2000000
 query="SELECT g, md5(g::text) FROM generate_series(1, $nrows) g"
-max_rss_kb=${PGH_MAX_RSS_KB:-65536}
+max_rss_kb=$(rss_kb "${PGH_MAX_RSS_KB:-65536}")
 
 conf=$work/pghealthd.ini
 cat >"$conf" <<EOF

@@ -173,7 +173,7 @@ if [ -z "$PGH_WRAPPER" ]; then
 	echo "figures: exec --max-rows 0 over 1M rows: peak RSS ${rss} KB, $(stat -c %s "$work/big.json") bytes"
 	assert_eq 1000000 "$(jq '.row_count' "$work/big.json")" "1M rows returned"
 	assert_eq 1000000 "$(jq '.rows | length' "$work/big.json")" "1M rows in the body"
-	assert_le "$rss" 32768 "peak RSS over 1M rows stays under 32 MiB (${rss} KB)"
+	assert_le "$rss" "$(rss_kb 32768)" "peak RSS over 1M rows stays under $(rss_kb 32768) KB (${rss} KB)"
 fi
 
 finish

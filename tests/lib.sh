@@ -186,6 +186,15 @@ slow_ms() { # MS
 	awk -v n="$1" -v f="$PGH_SLOW" 'BEGIN { printf "%d\n", n * f + 0.5 }'
 }
 
+# Peak-RSS bounds are multiplied by $PGH_RSS_FACTOR (default 1; a sanitizer
+# build, with its shadow memory and allocator quarantine, raises it).
+PGH_RSS_FACTOR=${PGH_RSS_FACTOR:-1}
+
+# A memory bound of KB kilobytes scaled by $PGH_RSS_FACTOR, as an integer.
+rss_kb() { # KB
+	awk -v n="$1" -v f="$PGH_RSS_FACTOR" 'BEGIN { printf "%d\n", n * f + 0.5 }'
+}
+
 # Milliseconds since the epoch.
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
@@ -204,6 +213,9 @@ require_env() {
 	command -v psql >/dev/null 2>&1 || die "psql not found (package postgresql-client)"
 	if ! [[ $PGH_SLOW =~ ^[0-9]+([.][0-9]+)?$ ]] || [[ $PGH_SLOW =~ ^0+([.]0*)?$ ]]; then
 		die "PGH_SLOW=$PGH_SLOW is not a positive number"
+	fi
+	if ! [[ $PGH_RSS_FACTOR =~ ^[0-9]+([.][0-9]+)?$ ]] || [[ $PGH_RSS_FACTOR =~ ^0+([.]0*)?$ ]]; then
+		die "PGH_RSS_FACTOR=$PGH_RSS_FACTOR is not a positive number"
 	fi
 }
 
