@@ -81,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(pgh_csv_needs_quotes(val, len, single) == must_quote(val, len, single),
 	           "needs_quotes disagrees (len %zu, single %d)", len, single);
 	if (must_quote(val, len, single)) {
-		FUZZ_CHECK(n >= 2 && out[0] == '"' && out[n - 1] == '"', "not quoted (len %zu)", len);
+		FUZZ_CHECK(n >= 2 && out[0] == '"' && out[n - 1] == '"', "not quoted (len %zu)",
+		           len);
 		dlen = decode_quoted(out, n, dec);
 		FUZZ_CHECK(dlen >= 0, "quoted output does not decode (len %zu)", len);
 		FUZZ_CHECK((size_t)dlen == len && memcmp(dec, val, len) == 0,

@@ -113,7 +113,8 @@ static char *make_number(const uint8_t *d, size_t n)
 
 static char *base64(const unsigned char *p, size_t n)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *out = malloc(4 * ((n + 2) / 3) + 1), *o = out;
 
 	if (out == NULL)
@@ -221,8 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 114:
 	case 3802:
-		FUZZ_CHECK(strcmp(out, text) == 0, "json not embedded verbatim: %.200s -> %.200s", text,
-		           out);
+		FUZZ_CHECK(strcmp(out, text) == 0, "json not embedded verbatim: %.200s -> %.200s",
+		           text, out);
 		break;
 	case 25:
 		FUZZ_CHECK(json_object_is_type(back, json_type_string) &&
@@ -251,8 +252,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			               strcmp(json_object_get_string(back), text) == 0,
 			           "%s -> %s", text, out);
 		else
-			FUZZ_CHECK(strcmp(out, text) == 0, "number digits changed: %.200s -> %.200s",
-			           text, out);
+			FUZZ_CHECK(strcmp(out, text) == 0,
+			           "number digits changed: %.200s -> %.200s", text, out);
 		break;
 	}
 	json_object_put(back);

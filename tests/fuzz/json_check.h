@@ -90,7 +90,14 @@ static inline bool jc_string(struct json_check *j)
 		if (++j->p >= j->end)
 			return false;
 		switch (*j->p) {
-		case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
 			break;
 		case 'u':
 			for (int i = 0; i < 4; i++)
