@@ -90,6 +90,32 @@ static uint64_t status_max_age(const struct pgh_config *cfg)
 	return 3 * cfg->interval_ms + longest;
 }
 
+/* run, once, check-config and status: load the configuration, then act. */
+static int run_command(const char *cmd, const char *path)
+{
+	struct pgh_config *cfg = NULL;
+	const char *nc = getenv("NO_COLOR");
+	int r = load(path, &cfg);
+
+	if (r != 0)
+		return r;
+	pgh_log_level = cfg->log_level;
+	if (strcmp(cmd, "status") == 0) {
+		r = pgh_status_show(cfg->output_dir, stdout,
+		                    isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0'),
+		                    status_max_age(cfg));
+		pgh_config_free(cfg);
+		return r;
+	}
+	if (strcmp(cmd, "check-config") == 0) {
+		pgh_config_print(cfg, stdout);
+		pgh_config_free(cfg);
+		return 0;
+	}
+	tune_environment();
+	return pgh_daemon_main(cfg, strcmp(cmd, "once") == 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -99,8 +125,7 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *cpath = NULL, *cmd = "run";
-	struct pgh_config *cfg = NULL;
-	int c, r;
+	int c;
 
 	pgh_log_init();
 	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
@@ -134,24 +159,5 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return PGH_EXIT_USAGE;
 	}
-	r = load(config_path(cpath), &cfg);
-	if (r != 0)
-		return r;
-	pgh_log_level = cfg->log_level;
-	if (strcmp(cmd, "status") == 0) {
-		const char *nc = getenv("NO_COLOR");
-
-		r = pgh_status_show(cfg->output_dir, stdout,
-		                    isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0'),
-		                    status_max_age(cfg));
-		pgh_config_free(cfg);
-		return r;
-	}
-	if (strcmp(cmd, "check-config") == 0) {
-		pgh_config_print(cfg, stdout);
-		pgh_config_free(cfg);
-		return 0;
-	}
-	tune_environment();
-	return pgh_daemon_main(cfg, strcmp(cmd, "once") == 0);
+	return run_command(cmd, config_path(cpath));
 }
