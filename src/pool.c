@@ -83,7 +83,6 @@ struct pgh_pool {
 	uint64_t retry_at; /* loop time before which no new connection is made */
 	unsigned consecutive_failures;
 	unsigned wave; /* attempts started since the last failed wave share it */
-	char *last_error;
 	struct pgh_pool_stats stats;
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
@@ -756,11 +755,6 @@ void pgh_conn_drop(struct pgh_conn *c, const char *why)
 		conn_lost(c, why);
 }
 
-PGconn *pgh_conn_pg(struct pgh_conn *c)
-{
-	return c->pg;
-}
-
 void pgh_conn_release(struct pgh_conn *c)
 {
 	struct pgh_pool *p = c->pool;
@@ -859,25 +853,6 @@ static struct pgh_request *pool_pop(struct pgh_pool *p)
 	return req;
 }
 
-void pgh_pool_withdraw(struct pgh_pool *p, struct pgh_request *req)
-{
-	struct pgh_request **pp, *prev = NULL;
-
-	if (!req->queued)
-		return;
-	for (pp = &p->head; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
-		if (*pp != req)
-			continue;
-		*pp = req->next;
-		if (p->tail == req)
-			p->tail = prev;
-		req->next = NULL;
-		req->queued = false;
-		p->n_queued--;
-		return;
-	}
-}
-
 static void pool_fail_queued(struct pgh_pool *p, const char *why)
 {
 	struct pgh_request *req;
@@ -916,8 +891,6 @@ static void pool_note_failure(struct pgh_pool *p, unsigned wave, const char *msg
 		p->consecutive_failures++;
 		p->retry_at = uv_now(p->loop) + delay;
 	}
-	free(p->last_error);
-	p->last_error = pgh_xstrdup(msg);
 	for (unsigned i = 0; i < p->n_conns; i++)
 		alive = alive || p->conns[i]->state != PGH_CONN_CLOSING;
 	if (!alive && p->n_queued > 0) {
@@ -985,7 +958,6 @@ static void pool_maybe_closed(struct pgh_pool *p)
 		return;
 	cb = p->closed_cb;
 	arg = p->closed_arg;
-	free(p->last_error);
 	free(p);
 	if (cb != NULL)
 		cb(arg);

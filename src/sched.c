@@ -201,20 +201,18 @@ static void prom_start(struct pgh_sched *s, const struct pgh_status_entry *e, si
 	    pf[0] == '/' ? pgh_xstrdup(pf) : pgh_xasprintf("%s/%s", s->cfg->output_dir, pf);
 	char *slash = strrchr(path, '/');
 	struct pgh_sink_opts o = {.fsync = s->cfg->fsync};
-	struct pgh_round_summary sum;
 	struct pgh_pool_stats ps;
 	struct pgh_prom_extra x;
 
 	*slash = '\0';
 	o.dir = path[0] != '\0' ? path : "/";
 	o.name = slash + 1;
-	round_summarize(s, newest, &sum);
 	pgh_pool_get_stats(s->pool, &ps);
 	x = (struct pgh_prom_extra){
 	    .rounds = s->rounds_done + 1,
-	    .round_duration_ms = sum.duration_ms,
+	    .round_duration_ms = (uv_hrtime() - newest->t0) / 1000000,
 	    .round_end_ms = pgh_now_ms(),
-	    .verdict = sum.verdict,
+	    .verdict = pgh_status_verdict(e, n),
 	    .conns_open = ps.open,
 	    .conns_busy = ps.busy,
 	    .conns_peak = ps.peak,

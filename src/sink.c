@@ -178,7 +178,6 @@ char *pgh_sink_reserve(struct pgh_sink *s, size_t n)
 void pgh_sink_commit(struct pgh_sink *s, size_t n)
 {
 	s->fill_len += n;
-	s->bytes += n;
 	if (s->fill_len >= PGH_SINK_FLUSH_BYTES)
 		sink_pump(s);
 }

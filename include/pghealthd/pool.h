@@ -80,9 +80,6 @@ void pgh_pool_warm(struct pgh_pool *p);
 /* Queue a request; granted/failed runs later, never synchronously. */
 void pgh_pool_submit(struct pgh_pool *p, struct pgh_request *req);
 
-/* Take a request back out of the queue (no callback runs). */
-void pgh_pool_withdraw(struct pgh_pool *p, struct pgh_request *req);
-
 /*
  * Send sql on a BUSY connection: first SET statement_timeout when the
  * session's value differs from timeout_ms (0 = leave it), then sql with
@@ -106,9 +103,6 @@ void pgh_conn_drop(struct pgh_conn *c, const char *why);
 
 /* Give a BUSY connection back (after ops->done); a broken one is closed. */
 void pgh_conn_release(struct pgh_conn *c);
-
-/* The connection's libpq handle (for PQfname & co. on results). */
-PGconn *pgh_conn_pg(struct pgh_conn *c);
 
 /* Close every connection, fail queued requests; done runs once all is closed. */
 void pgh_pool_close(struct pgh_pool *p, void (*done)(void *arg), void *arg);

@@ -74,7 +74,6 @@ struct pgh_sink {
 	size_t flight_done; /* bytes of flight already written (short writes) */
 	bool writing;       /* write_req in flight */
 	int64_t offset;     /* file offset of the next write */
-	uint64_t bytes;     /* total bytes accepted */
 
 	uv_fs_t open_req;
 	uv_fs_t write_req;
