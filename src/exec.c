@@ -4,10 +4,11 @@
  * Owns: the request, the loop it runs on, a one-connection pool, and a
  * spool file.  The query runs as an ordinary job (same pool, timeouts,
  * cancel and max_rows machinery as every check) whose output turns each row
- * into a JSON object with json-c and appends it to an unlinked temp file, so
- * memory stays flat whatever the row count.  The body is printed once the
- * query is over, because its first field (status, or statusCode for
- * --event) depends on how the query ended.
+ * into a JSON object with json-c and appends it to an unlinked temp file in
+ * $TMPDIR, so memory stays flat whatever the row count.  The body is printed
+ * once the query is over, because its first field (status, or statusCode
+ * for --event) depends on how the query ended; a spool that could not be
+ * written turns it into an error, never into a result with rows missing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -66,7 +67,9 @@ struct exec {
 	struct pgh_check lookup; /* type names the built-in table lacks */
 	struct exec_column *cols;
 	int ncols;
-	FILE *spool; /* rows, comma-separated JSON objects */
+	FILE *spool;           /* rows, comma-separated JSON objects */
+	const char *spool_dir; /* where it lives, for error messages */
+	int spool_errno;       /* its first write error, 0 if none */
 	struct pgh_result result;
 	bool truncated;
 	char statement_id[37];
@@ -253,12 +256,22 @@ static void exec_describe(struct pgh_job *job, const PGresult *res)
 	}
 }
 
+/* Append one row; a failure is kept for the answer and stops the spooling. */
+static void spool_row(struct exec *x, bool first, const char *json)
+{
+	errno = 0;
+	if ((!first && fputc(',', x->spool) == EOF) || fputs(json, x->spool) == EOF)
+		x->spool_errno = errno != 0 ? errno : EIO;
+}
+
 static bool exec_row(struct pgh_job *job, const PGresult *res)
 {
 	struct exec *x = job->data;
 	struct json_object *row;
 
-	if (!x->return_results)
+	/* After a write error the rows are dropped, not the job: it reads on to
+	 * the end so the connection is left clean, and the error is answered. */
+	if (!x->return_results || x->spool_errno != 0)
 		return true;
 	row = json_object_new_object();
 	for (int i = 0; i < x->ncols; i++) {
@@ -268,9 +281,7 @@ static bool exec_row(struct pgh_job *job, const PGresult *res)
 			v = pgh_exec_value(x->cols[i].type, PQgetvalue(res, 0, i));
 		json_object_object_add(row, x->cols[i].name, v);
 	}
-	if (job->result.rows > 1)
-		fputc(',', x->spool);
-	fputs(json_object_to_json_string_ext(row, JSON_FLAGS), x->spool);
+	spool_row(x, job->result.rows <= 1, json_object_to_json_string_ext(row, JSON_FLAGS));
 	json_object_put(row);
 	return true;
 }
@@ -427,13 +438,14 @@ static struct json_object *exec_columns(const struct exec *x)
 	return cols;
 }
 
-/* Copy the spooled rows to stdout. */
+/* Copy the spooled rows (flushed by spool_settle()) to stdout. */
 static int copy_spool(FILE *spool)
 {
 	char buf[65536];
 	size_t n;
 
-	rewind(spool);
+	if (fseek(spool, 0, SEEK_SET) != 0)
+		return -EIO;
 	while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
 		if (fwrite(buf, 1, n, stdout) != n)
 			return -EIO;
@@ -460,7 +472,60 @@ static int exec_print(struct exec *x)
 	if (x->event)
 		fputc('}', stdout);
 	fputc('\n', stdout);
-	return fflush(stdout) == 0 ? 0 : -EIO;
+	/* ferror too: a write that failed inside an fputs above is past fflush. */
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -EIO;
+}
+
+/* ---- the spool ---------------------------------------------------------- */
+
+/*
+ * An unlinked temp file in $TMPDIR (default /tmp), where the README says it
+ * is: glibc's tmpfile() ignores TMPDIR.  Unlinked at once, so nothing is
+ * left behind however the process ends.
+ */
+static int spool_open(struct exec *x)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	int fd, err;
+
+	x->spool_dir = dir != NULL && dir[0] != '\0' ? dir : "/tmp";
+	path = pgh_xasprintf("%s/pghealthd-exec.XXXXXX", x->spool_dir);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		err = errno;
+		free(path);
+		return -err;
+	}
+	err = unlink(path) < 0 ? errno : 0;
+	free(path);
+	if (err == 0 && (x->spool = fdopen(fd, "w+")) == NULL)
+		err = errno;
+	if (err != 0) {
+		close(fd);
+		return -err;
+	}
+	return 0;
+}
+
+/* The last buffered rows go to the file now: rewinding would flush them
+ * without a word about a full disk.  Returns the spool's first error. */
+static int spool_settle(struct exec *x)
+{
+	if (x->spool != NULL && x->spool_errno == 0 && fflush(x->spool) != 0)
+		x->spool_errno = errno != 0 ? errno : EIO;
+	return x->spool_errno;
+}
+
+/* An error answer naming the spool, its directory and the cause. */
+static int spool_fail(const struct exec *x, const char *what, int err)
+{
+	char *msg = pgh_xasprintf("cannot %s the result spool in %s: %s", what, x->spool_dir,
+	                          strerror(err));
+	int r = exec_fail(x, PGH_EXEC_FAILED, msg);
+
+	free(msg);
+	return r;
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -473,10 +538,11 @@ static int exec_run(struct exec *x)
 	r = uv_loop_init(&x->loop);
 	if (r < 0)
 		return exec_fail(x, PGH_EXEC_FAILED, uv_strerror(r));
-	x->spool = tmpfile();
-	if (x->spool == NULL) {
+	/* --no-results spools nothing, so it needs no room in $TMPDIR. */
+	r = x->return_results ? spool_open(x) : 0;
+	if (r < 0) {
 		uv_loop_close(&x->loop);
-		return exec_fail(x, PGH_EXEC_FAILED, "cannot create a spool file for the rows");
+		return spool_fail(x, "create", -r);
 	}
 	uuid_v4(x->statement_id);
 	x->check.name = "exec";
@@ -494,6 +560,8 @@ static int exec_run(struct exec *x)
 	if (x->result.state == PGH_STATE_ERROR || x->result.state == PGH_STATE_TIMEOUT)
 		return exec_fail(x, PGH_EXEC_FAILED,
 		                 x->result.error != NULL ? x->result.error : "query failed");
+	if (spool_settle(x) != 0)
+		return spool_fail(x, "write", x->spool_errno);
 	if (exec_print(x) < 0) {
 		pgh_error("exec: cannot write the result: %s", strerror(EIO));
 		return PGH_EXEC_FAILED;
