@@ -110,10 +110,21 @@ void pgh_job_set_output(struct pgh_job *job, const struct pgh_job_output *out)
 	job->out = out;
 }
 
+static void job_queue_deadline_cb(uv_timer_t *t);
+
+/*
+ * A job that waits for a connection waits at most its own timeout plus
+ * connect_timeout: a pool that cannot serve it (a pooler with no server
+ * to give, a cluster at its connection limit) ends it as a timeout, so a
+ * round, and `once`, always end by themselves.
+ */
 void pgh_job_start(struct pgh_job *job)
 {
 	job->result.started_ms = pgh_now_ms();
 	job->t0 = uv_hrtime();
+	if (job->check->timeout_ms > 0)
+		uv_timer_start(&job->deadline, job_queue_deadline_cb,
+		               job->check->timeout_ms + job->cfg->connect_timeout_ms, 0);
 	pgh_pool_submit(job->pool, &job->req);
 }
 
@@ -142,6 +153,7 @@ void pgh_job_complete(struct pgh_job *job)
 	uv_close((uv_handle_t *)&job->deadline, job_deadline_closed_cb);
 }
 
+/* The check's own newer result is "no rows": its previous file goes. */
 static void job_remove_stale(struct pgh_job *job)
 {
 	char *name = pgh_xasprintf("%s.csv", job->check->name);
@@ -150,15 +162,18 @@ static void job_remove_stale(struct pgh_job *job)
 	free(name);
 }
 
+/*
+ * A run that failed (an error, a timeout, a shutdown) is not a newer
+ * result: the previous file stays as it was, and the scheduler keeps
+ * naming it in status.csv.
+ */
 static void job_sink_done(struct pgh_sink *sink, int status)
 {
 	struct pgh_job *job = sink->data;
 
 	if (status < 0)
 		job_fail(job, PGH_STATE_ERROR, sink->errmsg);
-	if (job_failed_already(job))
-		job_remove_stale(job);
-	else
+	if (!job_failed_already(job))
 		job->result.file = pgh_xasprintf("%s.csv", job->check->name);
 	pgh_sink_release(sink);
 	free(sink);
@@ -173,7 +188,8 @@ static void csv_finish(struct pgh_job *job)
 		pgh_sink_finish(job->sink, !job_failed_already(job), job_sink_done);
 		return;
 	}
-	job_remove_stale(job);
+	if (!job_failed_already(job))
+		job_remove_stale(job);
 	pgh_job_complete(job);
 }
 
@@ -184,7 +200,9 @@ static void job_publish(struct pgh_job *job)
 
 	job->phase = PGH_JOB_PUBLISHING;
 	uv_timer_stop(&job->deadline);
-	if (!job_failed_already(job) && r->state != PGH_STATE_TRUNCATED)
+	if (job_failed_already(job))
+		r->rows = 0; /* what was read is discarded with the run */
+	else if (r->state != PGH_STATE_TRUNCATED)
 		r->state = r->rows > 0 ? PGH_STATE_FINDINGS : PGH_STATE_OK;
 	job->out->finish(job);
 }
@@ -360,6 +378,14 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 	case PGRES_FATAL_ERROR:
 		job_error_result(job, res);
 		break;
+	case PGRES_COPY_OUT:
+	case PGRES_COPY_IN:
+	case PGRES_COPY_BOTH:
+		/* The pool drops the connection to end it (see pool.c). */
+		job_fail(job, PGH_STATE_ERROR,
+		         "COPY TO STDOUT / FROM STDIN is not supported: write the check as a "
+		         "query, pghealthd writes the CSV itself");
+		break;
 	default:
 		job_fail(job, PGH_STATE_ERROR, PQresStatus(st));
 		break;
@@ -427,6 +453,20 @@ static void job_deadline_cb(uv_timer_t *t)
 	job->cancelled = true;
 	pgh_conn_cancel(job->conn);
 	uv_timer_start(&job->deadline, job_grace_cb, CANCEL_GRACE_MS, 0);
+}
+
+static void job_queue_deadline_cb(uv_timer_t *t)
+{
+	struct pgh_job *job = t->data;
+	char msg[128];
+
+	if (job->phase != PGH_JOB_QUEUED || !pgh_pool_withdraw(job->pool, &job->req))
+		return;
+	snprintf(msg, sizeof(msg),
+	         "no connection could be had within %" PRIu64 " ms (timeout + connect_timeout)",
+	         job->check->timeout_ms + job->cfg->connect_timeout_ms);
+	job_fail(job, PGH_STATE_TIMEOUT, msg);
+	job_publish(job);
 }
 
 static void job_granted(struct pgh_request *req, struct pgh_conn *c)

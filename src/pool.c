@@ -19,12 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "pghealthd/log.h"
 #include "pghealthd/pool.h"
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
+/* How often a PostgreSQL 14+ backend checks that our socket is still there. */
+#define CLIENT_CHECK_INTERVAL_MS 1000
 
 struct pgh_conn {
 	struct pgh_pool *pool;
@@ -46,7 +50,8 @@ struct pgh_conn {
 	/* SETUP: session statements, run one after the other. */
 	char **steps;
 	unsigned n_steps, step;
-	char *step_err; /* first error of the current internal statement */
+	unsigned n_optional; /* the first steps may fail without failing the connection */
+	char *step_err;      /* first error of the current internal statement */
 
 	/* BUSY: the current statement's listener, and the query behind a prelude. */
 	const struct pgh_query_ops *ops;
@@ -81,6 +86,7 @@ struct pgh_pool {
 	uv_timer_t kick;  /* deferred dispatch after submit */
 	unsigned handles;
 	uint64_t retry_at; /* loop time before which no new connection is made */
+	uint64_t rng;      /* backoff jitter: xorshift64, seeded from the kernel */
 	unsigned consecutive_failures;
 	unsigned wave; /* attempts started since the last failed wave share it */
 	struct pgh_pool_stats stats;
@@ -289,12 +295,22 @@ static void conn_connected(struct pgh_conn *c)
 	const struct pgh_config *cfg = p->cfg;
 	unsigned n = 0;
 
-	uv_timer_stop(&c->timer);
+	/* The connect deadline keeps running: it covers session setup too, so
+	 * a pooler that accepts the login but has no server to give (or a
+	 * setup statement that waits on a lock) cannot hold a connection in
+	 * the making, and the work queued behind it, forever. */
 	if (PQsetnonblocking(c->pg, 1) != 0) {
 		conn_connect_failed(c, PQerrorMessage(c->pg));
 		return;
 	}
-	c->steps = pgh_xcalloc(cfg->session_sql.len + 1, sizeof(char *));
+	c->steps = pgh_xcalloc(cfg->session_sql.len + 2, sizeof(char *));
+	/* PostgreSQL 14+ notices a closed client socket while a query runs:
+	 * a query that swallows the cancel still ends soon after a dropped
+	 * connection.  Older servers and Redshift lack the setting. */
+	if (PQserverVersion(c->pg) >= 140000)
+		c->steps[n++] = pgh_xasprintf("SET client_connection_check_interval = %d",
+		                              CLIENT_CHECK_INTERVAL_MS);
+	c->n_optional = n; /* a server that refuses it is still usable */
 	if (cfg->timezone != NULL && cfg->timezone[0] != '\0') {
 		char *lit = PQescapeLiteral(c->pg, cfg->timezone, strlen(cfg->timezone));
 
@@ -310,7 +326,7 @@ static void conn_connected(struct pgh_conn *c)
 	c->n_steps = n;
 	c->step = 0;
 	conn_set_state(c, PGH_CONN_SETUP);
-	pgh_debug("conn %u: connected, backend pid %d", c->id, PQbackendPID(c->pg));
+	pgh_debug("conn %u: connected, cancel key pid %d", c->id, PQbackendPID(c->pg));
 	conn_setup_next(c);
 }
 
@@ -342,10 +358,13 @@ static void connect_timeout_cb(uv_timer_t *t)
 {
 	struct pgh_conn *c = t->data;
 
-	if (c->state != PGH_CONN_CONNECTING)
+	if (c->state != PGH_CONN_CONNECTING && c->state != PGH_CONN_SETUP)
 		return;
 	conn_unwatch(c);
-	conn_connect_failed(c, "timeout expired while connecting");
+	conn_connect_failed(c, c->state == PGH_CONN_CONNECTING
+	                           ? "timeout expired while connecting"
+	                           : "timeout expired during session setup (the server or "
+	                             "pooler accepted the login but did not answer)");
 }
 
 /* Parameters in order: our defaults, then the user's conninfo, then ours again. */
@@ -415,6 +434,28 @@ static const struct pgh_query_ops internal_ops = {
     .done = internal_done,
 };
 
+/* A released connection waiting for its cancel job: results are dropped,
+ * and a lost connection is closed when the job ends (it is broken now). */
+static bool detached_result(struct pgh_conn *c, PGresult *res, void *arg)
+{
+	(void)c;
+	(void)arg;
+	PQclear(res);
+	return true;
+}
+
+static void detached_done(struct pgh_conn *c, const char *errmsg, void *arg)
+{
+	(void)arg;
+	pgh_debug("conn %u: %s while its cancel request was in flight", c->id,
+	          errmsg != NULL ? errmsg : "statement over");
+}
+
+static const struct pgh_query_ops detached_ops = {
+    .result = detached_result,
+    .done = detached_done,
+};
+
 static void idle_timeout_cb(uv_timer_t *t);
 
 static void conn_become_idle(struct pgh_conn *c)
@@ -443,11 +484,14 @@ static void conn_setup_next(struct pgh_conn *c)
 	free(c->steps);
 	c->steps = NULL;
 	c->n_steps = 0;
+	uv_timer_stop(&c->timer); /* the connect deadline: the connection is ready */
 	p->stats.connects++;
 	p->consecutive_failures = 0;
 	p->retry_at = 0;
-	pgh_info("conn %u: ready (backend pid %d, server %d)", c->id, PQbackendPID(c->pg),
-	         PQserverVersion(c->pg));
+	/* The pid comes from the cancel key: a pooler hands out its own, so
+	 * it is named for what it is, not as the backend's. */
+	pgh_info("conn %u: ready (server %d, cancel key pid %d)", c->id, PQserverVersion(c->pg),
+	         PQbackendPID(c->pg));
 	if (c->stale)
 		conn_close(c);
 	else
@@ -482,6 +526,12 @@ static void internal_done(struct pgh_conn *c, const char *errmsg, void *arg)
 	(void)arg;
 	switch (c->state) {
 	case PGH_CONN_SETUP:
+		if (errmsg == NULL && c->step_err != NULL && c->step < c->n_optional) {
+			pgh_debug("conn %u: \"%s\" refused: %s", c->id, c->steps[c->step],
+			          c->step_err);
+			free(c->step_err);
+			c->step_err = NULL;
+		}
 		if (errmsg != NULL || c->step_err != NULL) {
 			err = pgh_xasprintf("session setup \"%s\" failed: %s", c->steps[c->step],
 			                    errmsg != NULL ? errmsg : c->step_err);
@@ -541,6 +591,9 @@ static void conn_send(struct pgh_conn *c, const char *sql, bool single_row,
 	else if (conn_flush(c) < 0)
 		err = PQerrorMessage(c->pg);
 	if (err != NULL) {
+		/* libpq may have closed the socket already: stop watching its fd
+		 * number now, before another connection can be given it. */
+		conn_unwatch(c);
 		c->deferred_err = msg_dup(err);
 		uv_timer_start(&c->timer, deferred_fail_cb, 0, 0);
 		return;
@@ -614,10 +667,25 @@ static bool conn_tls_pending(struct pgh_conn *c)
 	return ssl != NULL && SSL_pending(ssl) > 0;
 }
 
+/*
+ * A COPY result puts libpq in a copy state in which PQgetResult() hands out
+ * the same result again and again: the drain loop would spin forever.  The
+ * owner hears it (and fails), then the connection is dropped: the server
+ * ends a COPY TO STDOUT on the closed socket and rolls back a COPY FROM
+ * STDIN at EOF, so no transaction and no lock outlive the statement.
+ */
+static bool result_is_copy(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st == PGRES_COPY_OUT || st == PGRES_COPY_IN || st == PGRES_COPY_BOTH;
+}
+
 /* Hand every complete result to the owner until libpq needs more bytes. */
 static void conn_drain(struct pgh_conn *c)
 {
 	PGresult *res;
+	bool copy;
 
 	for (;;) {
 		while (!c->paused && !PQisBusy(c->pg)) {
@@ -627,8 +695,14 @@ static void conn_drain(struct pgh_conn *c)
 				c->ops->done(c, NULL, c->arg);
 				return;
 			}
+			copy = result_is_copy(res);
 			if (!c->ops->result(c, res, c->arg))
 				c->paused = true;
+			if (copy) {
+				conn_lost(c, "COPY to or from the client is not supported: the "
+				             "connection was closed to end it");
+				return;
+			}
 		}
 		if (c->paused || !conn_tls_pending(c))
 			break;
@@ -642,8 +716,12 @@ static void conn_drain(struct pgh_conn *c)
 
 static void conn_io(struct pgh_conn *c, int status, int events)
 {
-	if (status < 0)
+	if (status < 0) {
+		/* On EPOLLERR libuv has stopped the handle: whatever is read
+		 * now, the next conn_arm() must start it again. */
+		c->armed = -1;
 		events = UV_READABLE | (c->flushing ? UV_WRITABLE : 0);
+	}
 	if ((events & UV_WRITABLE) && conn_flush(c) < 0) {
 		conn_lost(c, PQerrorMessage(c->pg));
 		return;
@@ -762,7 +840,12 @@ void pgh_conn_release(struct pgh_conn *c)
 	if (c->state != PGH_CONN_BUSY)
 		pgh_bug("conn %u: release in state %s", c->id, pgh_conn_state_str(c->state));
 	if (c->cancelling) {
+		/* The owner is gone (it may be freed now), but the socket stays
+		 * watched until the cancel has finished: whatever arrives
+		 * meanwhile (the last results, a FATAL, EOF) goes nowhere. */
 		c->release_pending = true;
+		c->ops = &detached_ops;
+		c->arg = NULL;
 		return;
 	}
 	uv_timer_stop(&c->timer);
@@ -789,6 +872,27 @@ static void idle_timeout_cb(uv_timer_t *t)
 
 /* ---- the pool ----------------------------------------------------------- */
 
+/* A jitter source of the pool's own: daemons started together must not
+ * draw the same delays (rand() unseeded would give every one the same). */
+static uint64_t pool_random(struct pgh_pool *p)
+{
+	uint64_t x = p->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	p->rng = x;
+	return x;
+}
+
+static void pool_seed(struct pgh_pool *p)
+{
+	if (getrandom(&p->rng, sizeof(p->rng), GRND_NONBLOCK) != (ssize_t)sizeof(p->rng))
+		p->rng = uv_hrtime() ^ ((uint64_t)getpid() << 32);
+	if (p->rng == 0)
+		p->rng = 0x9e3779b97f4a7c15ull;
+}
+
 static void pool_handle_close_cb(uv_handle_t *h)
 {
 	struct pgh_pool *p = h->data;
@@ -813,6 +917,7 @@ struct pgh_pool *pgh_pool_new(uv_loop_t *loop, const struct pgh_config *cfg)
 	p->retry.data = p;
 	p->kick.data = p;
 	p->handles = 2;
+	pool_seed(p);
 	return p;
 }
 
@@ -836,6 +941,27 @@ void pgh_pool_submit(struct pgh_pool *p, struct pgh_request *req)
 	p->n_queued++;
 	if (!uv_is_active((uv_handle_t *)&p->kick))
 		uv_timer_start(&p->kick, kick_cb, 0, 0);
+}
+
+bool pgh_pool_withdraw(struct pgh_pool *p, struct pgh_request *req)
+{
+	struct pgh_request **link = &p->head, *prev = NULL;
+
+	if (!req->queued)
+		return false;
+	while (*link != NULL && *link != req) {
+		prev = *link;
+		link = &(*link)->next;
+	}
+	if (*link == NULL)
+		pgh_bug("queued request not in the pool's queue");
+	*link = req->next;
+	if (p->tail == req)
+		p->tail = prev;
+	req->next = NULL;
+	req->queued = false;
+	p->n_queued--;
+	return true;
 }
 
 static struct pgh_request *pool_pop(struct pgh_pool *p)
@@ -887,7 +1013,7 @@ static void pool_note_failure(struct pgh_pool *p, unsigned wave, const char *msg
 			delay *= 2;
 		if (delay > BACKOFF_MAX_MS)
 			delay = BACKOFF_MAX_MS;
-		delay = delay / 2 + (uint64_t)rand() % (delay / 2 + 1);
+		delay = delay / 2 + pool_random(p) % (delay / 2 + 1);
 		p->consecutive_failures++;
 		p->retry_at = uv_now(p->loop) + delay;
 	}
@@ -918,7 +1044,7 @@ static void pool_dispatch(struct pgh_pool *p)
 {
 	struct pgh_conn *c;
 	struct pgh_request *req;
-	unsigned pending = 0, keep;
+	unsigned pending = 0, working = 0, keep;
 	uint64_t now;
 
 	if (p->closing)
@@ -929,10 +1055,13 @@ static void pool_dispatch(struct pgh_pool *p)
 		conn_set_state(c, PGH_CONN_BUSY);
 		req->granted(req, c);
 	}
-	for (unsigned i = 0; i < p->n_conns; i++)
+	for (unsigned i = 0; i < p->n_conns; i++) {
 		if (p->conns[i]->state == PGH_CONN_CONNECTING ||
 		    p->conns[i]->state == PGH_CONN_SETUP)
 			pending++;
+		else if (!p->conns[i]->broken)
+			working++;
+	}
 	keep = p->warm ? p->cfg->min_connections : 0;
 	now = uv_now(p->loop);
 	if (p->retry_at > now) {
@@ -942,6 +1071,11 @@ static void pool_dispatch(struct pgh_pool *p)
 	}
 	while (p->n_conns < p->cfg->max_connections &&
 	       (p->n_queued > pending || p->n_conns < keep)) {
+		/* Until one attempt has succeeded, one at a time: a server at its
+		 * connection limit must not see a burst (it would eat the slots
+		 * reserved for its superusers). */
+		if (working == 0 && pending > 0)
+			break;
 		conn_open(p);
 		pending++;
 		if (p->retry_at > uv_now(p->loop))

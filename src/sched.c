@@ -77,7 +77,7 @@ void pgh_sched_free(struct pgh_sched *s)
 {
 	if (s == NULL)
 		return;
-	if (s->running > 0 || s->status_busy)
+	if (s->running > 0 || s->status_busy || s->status_next != NULL)
 		pgh_bug("scheduler freed with %u jobs running", s->running);
 	for (size_t i = 0; i < s->n_slots; i++)
 		pgh_result_clear(&s->slots[i].last);
@@ -278,6 +278,11 @@ static void sched_job_done(struct pgh_job *job)
 	struct pgh_sched *s = r->s;
 
 	round_count(r, job->result.state);
+	/* A failed run left the previous file in place: status.csv keeps
+	 * naming it (and only it), so it never names a file that is gone. */
+	if (job->result.file == NULL && job->result.state != PGH_STATE_OK &&
+	    slot->last.file != NULL)
+		job->result.file = pgh_xstrdup(slot->last.file);
 	pgh_result_move(&slot->last, &job->result);
 	slot->has_result = true;
 	slot->skipped = false; /* skipped only while this run was in flight */
@@ -358,7 +363,7 @@ unsigned pgh_sched_waiting(const struct pgh_sched *s)
 
 bool pgh_sched_idle(const struct pgh_sched *s)
 {
-	return s->running == 0 && !s->status_busy;
+	return s->running == 0 && !s->status_busy && s->status_next == NULL;
 }
 
 void pgh_sched_adopt(struct pgh_sched *dst, struct pgh_sched *src)

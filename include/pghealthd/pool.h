@@ -6,7 +6,7 @@
  *
  *   state        on which list            what the socket is doing
  *   CONNECTING   pool->conns              PQconnectPoll, own deadline timer
- *   SETUP        pool->conns              TimeZone / session_sql in flight
+ *   SETUP        pool->conns              TimeZone / session_sql in flight, same deadline
  *   IDLE         pool->conns (no owner)   readable armed: notices, EOF
  *   BUSY         pool->conns, conn->owner one query (and its prelude) in flight
  *   CLOSING      none                     handles closing; freed in close cb
@@ -14,7 +14,9 @@
  * Work waits in a FIFO of struct pgh_request.  The pool grows while work
  * waits, never above max_connections, persists across rounds, closes idle
  * connections above min_connections after idle_timeout, and reconnects with
- * capped exponential backoff plus jitter after a failure.
+ * capped exponential backoff plus jitter after a failure.  While no
+ * connection works (at start, after an outage) it makes one attempt at a
+ * time, and grows again only once one has succeeded.
  */
 #ifndef PGHEALTHD_POOL_H
 #define PGHEALTHD_POOL_H
@@ -79,6 +81,10 @@ void pgh_pool_warm(struct pgh_pool *p);
 
 /* Queue a request; granted/failed runs later, never synchronously. */
 void pgh_pool_submit(struct pgh_pool *p, struct pgh_request *req);
+
+/* Take a request that waits for a connection out of the queue; neither
+ * granted nor failed will run for it.  False when it is not queued. */
+bool pgh_pool_withdraw(struct pgh_pool *p, struct pgh_request *req);
 
 /*
  * Send sql on a BUSY connection: first SET statement_timeout when the
