@@ -6,7 +6,10 @@
 # its limit, a disabled trigger, a prepared transaction, dead rows, a
 # deadlock, temp files, a replication slot, a restart-only setting, ...) and
 # each check must report them; then they are removed again and each check
-# must be healthy (state ok, no <check>.csv).  Thresholds are lowered the way
+# must be healthy (state ok, no <check>.csv).  vacuum_overdue and
+# analyze_overdue must also leave alone a table autovacuum has had no chance
+# to reach yet (with commit timestamps off, then on), and report one locked
+# out of autovacuum for longer than min_age.  Thresholds are lowered the way
 # a user does it: `SET pghealthd.<check>.<parameter>` in [target]
 # session_sql; one check is replaced by an inline `sql` in a later section.
 #
@@ -181,6 +184,35 @@ csv_has() { # CHECK TEXT MESSAGE
 	assert_contains "$(cat "$out/$1.csv" 2>/dev/null)" "$2" "$round: $3"
 }
 
+csv_lacks() { # CHECK TEXT MESSAGE
+	if grep -qF -- "$2" "$out/$1.csv" 2>/dev/null; then
+		fail "$round: $3: [$2] found in $1.csv"
+		grep -F -- "$2" "$out/$1.csv" | head -n 3 | sed 's/^/#   /'
+	else
+		ok "$round: $3"
+	fi
+}
+
+# fill_table NAME: fill a table created just now, with autovacuum on, past
+# both its autovacuum and its autoanalyze trigger (50 rows while never
+# vacuumed or analyzed): 2000 rows inserted, 1000 of them deleted.  Waits
+# until the statistics count them.
+fill_table() {
+	pgsql >/dev/null <<EOF || die "filling $1 failed"
+INSERT INTO $1 SELECT g, repeat('x', 60) FROM generate_series(1, 2000) g;
+DELETE FROM $1 WHERE id % 2 = 0;
+EOF
+	wait_for "SELECT n_dead_tup >= 1000 AND n_mod_since_analyze >= 3000
+		FROM pg_stat_user_tables WHERE relname = '$1'" "$1 counted"
+}
+
+# fresh_table NAME: (re)create a table and fill it.
+fresh_table() {
+	pgsql -c "DROP TABLE IF EXISTS $1" -c "CREATE TABLE $1 (id int, pad text)" >/dev/null ||
+		die "creating $1 failed"
+	fill_table "$1"
+}
+
 npack=$(grep -c '^\[check:' "$pack")
 assert_le 25 "$npack" "the PostgreSQL pack has at least 25 checks"
 
@@ -196,11 +228,17 @@ for c in top_statements settings_pending_restart idle_in_transaction; do
 done
 
 # ---- round 2: a restart-only setting, pg_stat_statements installed -------
-# but not loaded: top_statements must stay silent, not fail.
+# but not loaded: top_statements must stay silent, not fail.  Commit
+# timestamps are turned on for after the restart (vacuum_overdue and
+# analyze_overdue date never-vacuumed tables with them); until then they are
+# off, the default, and a table created and filled seconds ago, that
+# autovacuum has had no chance to reach yet, is no finding.
 round=pending-restart
 pgsql -c "CREATE EXTENSION pg_stat_statements" \
 	-c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" \
+	-c "ALTER SYSTEM SET track_commit_timestamp = on" \
 	-c "SELECT pg_reload_conf()" >/dev/null || die "pg_stat_statements setup failed"
+fresh_table pgh_fresh
 wait_for "SELECT pending_restart FROM pg_settings WHERE name = 'shared_preload_libraries'" \
 	"shared_preload_libraries pending restart"
 run_round "$low_conf" 1 "$round: a pending setting is a warning"
@@ -208,6 +246,8 @@ no_errors
 expect_findings settings_pending_restart
 csv_has settings_pending_restart shared_preload_libraries "the pending setting is named"
 expect_healthy top_statements
+expect_healthy vacuum_overdue
+expect_healthy analyze_overdue
 
 "$PGH_FIXTURE" restart "$PGH_FIXTURE_DIR" >/dev/null || die "server restart failed"
 
@@ -287,6 +327,21 @@ wait_for "SELECT temp_bytes > 0 FROM pg_stat_database WHERE datname = current_da
 	"temp file counted"
 pgsql -c "SELECT 1 FROM pg_stat_statements LIMIT 1" >/dev/null ||
 	die "pg_stat_statements is not loaded after the restart"
+[ "$(pgsql -c "SHOW track_commit_timestamp")" = on ] ||
+	die "track_commit_timestamp is not on after the restart"
+
+# Past their triggers, never vacuumed or analyzed: pgh_fresh just created
+# (autovacuum has had no chance yet); pgh_blocked created empty, then locked
+# by a session so that autovacuum skips it, then filled: neglected once it is
+# older than min_age.
+fresh_table pgh_fresh
+pgsql -c "CREATE TABLE pgh_blocked (id int, pad text)" >/dev/null || die "pgh_blocked failed"
+bg_start pgh_avlock
+bg_send pgh_avlock "BEGIN; LOCK TABLE pgh_blocked IN SHARE UPDATE EXCLUSIVE MODE;"
+wait_for "SELECT count(*) = 1 FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)
+	WHERE a.application_name = 'pgh_avlock' AND l.relation = 'pgh_blocked'::regclass
+	AND l.granted" "autovacuum locked out of pgh_blocked"
+fill_table pgh_blocked
 
 # ---- round 3: every problem is found -----------------------------------------
 round=problems
@@ -310,14 +365,55 @@ csv_has disabled_triggers pgh_trg_t "the trigger is named"
 csv_has orphaned_prepared_transactions pgh_prepared "the prepared transaction is named"
 csv_has xmin_horizon pgh_prepared "the prepared transaction holds xmin back"
 csv_has dead_tuples pgh_dead "the table with dead rows is named"
+csv_has vacuum_overdue pgh_dead "a table autovacuum may not vacuum is overdue at once"
+csv_has analyze_overdue pgh_dead "a table autovacuum may not analyze is overdue at once"
+csv_lacks vacuum_overdue pgh_fresh "a table created seconds ago is not overdue for vacuum"
+csv_lacks analyze_overdue pgh_fresh "a table created seconds ago is not overdue for analyze"
+csv_lacks vacuum_overdue pgh_blocked "nor is one blocked for less than min_age (vacuum)"
+csv_lacks analyze_overdue pgh_blocked "nor is one blocked for less than min_age (analyze)"
 csv_has autovacuum_disabled pgh_dead "the table without autovacuum is named"
 csv_has inactive_replication_slots pgh_slot "the slot is named"
 csv_has top_statements "pgh_dead" "pg_stat_statements rows are read"
 assert_eq "marker,inline override" "$(tr '\n' ',' <"$out/database_sizes.csv" | sed 's/,$//')" \
 	"$round: an inline sql section replaces the pack's sql_file"
 
+# ---- round 3b: min_age 1 s: the blocked table is now neglected ---------------
+round=neglected
+neglect_conf=$work/neglected.ini
+new_config "$neglect_conf" "${lowered[@]}" \
+	"SET pghealthd.vacuum_overdue.min_age = '1s'" \
+	"SET pghealthd.analyze_overdue.min_age = '1s'"
+wait_for "SELECT pg_xact_commit_timestamp(xmin) < now() - interval '1.5 seconds'
+	FROM pg_class WHERE relname = 'pgh_blocked'" "pgh_blocked older than min_age"
+run_round "$neglect_conf" 1 "$round: warnings, no critical finding"
+no_errors
+csv_has vacuum_overdue pgh_blocked "a table past its trigger and unvacuumed for min_age is overdue"
+csv_has analyze_overdue pgh_blocked "a table past its trigger and unanalyzed for min_age is overdue"
+csv_has vacuum_overdue pgh_dead "the table autovacuum may not vacuum is still overdue"
+csv_has analyze_overdue pgh_dead "the table autovacuum may not analyze is still overdue"
+
+# The statistics must have been counting for min_age too.  overdue CHECK: run
+# the check's SQL with min_age just under pgh_blocked's age; 1 if it reports
+# pgh_blocked.
+overdue() {
+	pgsql -c "SELECT set_config('pghealthd.$1.min_age',
+			(now() - pg_xact_commit_timestamp(xmin) - interval '0.2 second')::text, false)
+		FROM pg_class WHERE relname = 'pgh_blocked'" \
+		-f "$root/conf/checks/postgresql/$1.sql" | grep -c '^public|pgh_blocked|'
+}
+assert_eq 1 "$(overdue vacuum_overdue)" "$round: min_age just under the table's age: overdue for vacuum"
+assert_eq 1 "$(overdue analyze_overdue)" "$round: min_age just under the table's age: overdue for analyze"
+pgsql -c "SELECT pg_stat_reset_single_table_counters('pgh_blocked'::regclass)" \
+	-c "DELETE FROM pgh_blocked WHERE id % 4 = 1" >/dev/null || die "pgh_blocked reset failed"
+wait_for "SELECT n_dead_tup >= 500 AND n_mod_since_analyze >= 500
+	FROM pg_stat_user_tables WHERE relname = 'pgh_blocked'" "pgh_blocked counted again"
+assert_eq 0 "$(overdue vacuum_overdue)" \
+	"$round: past its trigger again, counted since a reset less than min_age ago: not overdue for vacuum"
+assert_eq 0 "$(overdue analyze_overdue)" \
+	"$round: past its trigger again, counted since a reset less than min_age ago: not overdue for analyze"
+
 # ---- remove the problems -----------------------------------------------------
-for s in pgh_sleeper pgh_waiter pgh_holder pgh_idle; do
+for s in pgh_sleeper pgh_waiter pgh_holder pgh_idle pgh_avlock; do
 	bg_stop "$s"
 done
 pgsql >/dev/null <<'EOF' || die "cleanup failed"
@@ -327,6 +423,7 @@ DROP INDEX pgh_dup_x;
 DROP SEQUENCE pgh_seq;
 ALTER TABLE pgh_trg ENABLE TRIGGER pgh_trg_t;
 ALTER TABLE pgh_dead RESET (autovacuum_enabled);
+DROP TABLE pgh_fresh, pgh_blocked;
 SELECT pg_stat_reset();
 SELECT pg_stat_reset_shared('bgwriter');
 VACUUM ANALYZE pgh_dead;
