@@ -80,6 +80,8 @@ struct opt {
 #define CFG(f) offsetof(struct pgh_config, f)
 #define CHK(f) offsetof(struct pgh_check, f)
 #define DUR    DURATION_MAX_MS
+/* A check timeout becomes the session's statement_timeout: an int of ms. */
+#define TMO ((uint64_t)INT_MAX)
 
 static const struct opt opts[] = {
     {"target", "conninfo", OPT_STRING, CFG(conninfo), "", 0, 0, OPT_RAW},
@@ -99,7 +101,7 @@ static const struct opt opts[] = {
     {"run", "output_dir", OPT_STRING, CFG(output_dir), "/var/lib/pghealthd", 0, 0,
      OPT_NONEMPTY | OPT_MAIN_DIR},
     {"run", "include", OPT_STRLIST, CFG(include), NULL, 0, 0, OPT_NONEMPTY | OPT_INCLUDE},
-    {"run", "timeout", OPT_DURATION, CFG(timeout_ms), "30s", 1, DUR, 0},
+    {"run", "timeout", OPT_DURATION, CFG(timeout_ms), "30s", 1, TMO, 0},
     {"run", "max_rows", OPT_U64, CFG(max_rows), "0", 0, UINT64_MAX, 0},
     {"run", "history", OPT_UINT, CFG(history), "1440", 0, UINT_MAX, 0},
     {"run", "fsync", OPT_BOOL, CFG(fsync), "true", 0, 0, 0},
@@ -109,7 +111,7 @@ static const struct opt opts[] = {
     {"check", "sql_file", OPT_STRING, CHK(sql_file), NULL, 0, 0, OPT_NONEMPTY | OPT_SQL_FILE},
     {"check", "severity", OPT_SEVERITY, CHK(severity), "info", 0, 0, 0},
     {"check", "interval", OPT_DURATION, CHK(interval_ms), "0", 0, DUR, 0},
-    {"check", "timeout", OPT_DURATION, CHK(timeout_ms), NULL, 1, DUR, OPT_FROM_RUN},
+    {"check", "timeout", OPT_DURATION, CHK(timeout_ms), NULL, 1, TMO, OPT_FROM_RUN},
     {"check", "max_rows", OPT_U64, CHK(max_rows), NULL, 0, UINT64_MAX, OPT_FROM_RUN},
     {"check", "enabled", OPT_BOOL, CHK(enabled), "true", 0, 0, 0},
 };
@@ -1315,6 +1317,18 @@ int pgh_config_load(const char *path, struct pgh_config **out, char **err)
 	}
 	*out = cfg;
 	return 0;
+}
+
+int pgh_config_require_checks(const struct pgh_config *cfg, char **err)
+{
+	for (size_t i = 0; i < cfg->n_checks; i++)
+		if (cfg->checks[i].enabled)
+			return 0;
+	*err =
+	    pgh_xasprintf("%s: no checks configured: add a [check:NAME] section, or an "
+	                  "include = of a check pack that matches a file%s\n",
+	                  cfg->path, cfg->n_checks > 0 ? " (every check has enabled = false)" : "");
+	return -EINVAL;
 }
 
 /* The table says which global fields own memory; the password is wiped. */

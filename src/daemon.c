@@ -3,8 +3,10 @@
  *
  * Owns: the loop, the pool, the scheduler, the tick timer, the signal
  * handles and the configuration (and a reloaded one until it is swapped in).
- * A reload is applied only when no job is running, so no job ever sees its
- * configuration freed; until then no new round starts.  Shutdown is two parts that finish in any
+ * A reload is applied only when no job is running and no status write is
+ * pending, so no job ever sees its configuration freed; until then no new
+ * round starts.  It is applied from a timer of its own, never from inside a
+ * callback of the scheduler it replaces.  Shutdown is two parts that finish in any
  * order (the scheduler has no job left; the pool has closed every
  * connection); then the daemon's own handles close and the loop ends.
  */
@@ -30,6 +32,7 @@ struct pgh_daemon {
 	struct pgh_sched *sched;
 	uv_timer_t tick;
 	uv_timer_t watchdog;         /* WATCHDOG=1 at half systemd's interval */
+	uv_timer_t apply;            /* applies a loaded reload at a safe point */
 	uv_signal_t sigs[3];         /* SIGTERM, SIGINT, SIGHUP */
 	char *config_path;           /* reloaded on SIGHUP */
 	struct pgh_config *next_cfg; /* loaded, waiting for the scheduler to be idle */
@@ -57,6 +60,7 @@ static void daemon_part_stopped(void *arg)
 		return;
 	uv_close((uv_handle_t *)&d->tick, handle_noop_close_cb);
 	uv_close((uv_handle_t *)&d->watchdog, handle_noop_close_cb);
+	uv_close((uv_handle_t *)&d->apply, handle_noop_close_cb);
 	for (size_t i = 0; i < PGH_ARRAY_LEN(d->sigs); i++)
 		uv_close((uv_handle_t *)&d->sigs[i], handle_noop_close_cb);
 }
@@ -68,6 +72,7 @@ static void daemon_shutdown(struct pgh_daemon *d)
 	d->stopping = true;
 	pgh_notify_stopping();
 	uv_timer_stop(&d->tick);
+	uv_timer_stop(&d->apply);
 	d->stop_pending = 2;
 	/* The pool cancels and fails in-flight work; jobs then discard temp files. */
 	pgh_sched_stop(d->sched, daemon_part_stopped, d);
@@ -92,13 +97,22 @@ static bool target_changed(const struct pgh_config *a, const struct pgh_config *
 	return !same;
 }
 
-/* Swap the reloaded configuration in; the scheduler is idle. */
-static void daemon_apply_reload(struct pgh_daemon *d)
+/*
+ * Swap the reloaded configuration in.  Runs from its own timer, so no
+ * callback of the scheduler being freed is on the stack; the scheduler may
+ * have become busy again since the timer was started (a status write for a
+ * round that ended meanwhile): then round_cb schedules it again.
+ */
+static void apply_cb(uv_timer_t *t)
 {
+	struct pgh_daemon *d = t->data;
 	struct pgh_config *old = d->cfg, *cfg = d->next_cfg;
 	struct pgh_sched *sched;
-	bool reconnect = target_changed(old, cfg);
+	bool reconnect;
 
+	if (d->stopping || cfg == NULL || !pgh_sched_idle(d->sched))
+		return;
+	reconnect = target_changed(old, cfg);
 	d->next_cfg = NULL;
 	sched = pgh_sched_new(&d->loop, cfg, d->pool, round_cb, d);
 	pgh_sched_adopt(sched, d->sched);
@@ -119,7 +133,8 @@ static void daemon_reload(struct pgh_daemon *d)
 	struct pgh_config *cfg = NULL;
 	char *err = NULL;
 
-	if (pgh_config_load(d->config_path, &cfg, &err) < 0) {
+	if (pgh_config_load(d->config_path, &cfg, &err) < 0 ||
+	    pgh_config_require_checks(cfg, &err) < 0) {
 		char *line = err, *nl;
 
 		pgh_error("reload of %s failed; keeping the running configuration", d->config_path);
@@ -128,11 +143,13 @@ static void daemon_reload(struct pgh_daemon *d)
 			pgh_error("%.*s", nl != NULL ? (int)(nl - line) : (int)strlen(line), line);
 		}
 		free(err);
+		pgh_config_free(cfg);
 		pgh_notify_ready();
 		return;
 	}
-	if (strcmp(cfg->output_dir, d->cfg->output_dir) != 0 &&
-	    pgh_daemon_prepare_output(cfg->output_dir) < 0) {
+	/* Checked, never cleaned: sinks of running checks have their temp
+	 * files there (the same directory may be spelled differently). */
+	if (pgh_daemon_check_output(cfg->output_dir) < 0) {
 		pgh_error("reload of %s refused: output_dir %s is not usable; keeping the running "
 		          "configuration",
 		          d->config_path, cfg->output_dir);
@@ -143,7 +160,7 @@ static void daemon_reload(struct pgh_daemon *d)
 	pgh_config_free(d->next_cfg);
 	d->next_cfg = cfg;
 	if (pgh_sched_idle(d->sched))
-		daemon_apply_reload(d);
+		uv_timer_start(&d->apply, apply_cb, 0, 0);
 	else
 		pgh_info("configuration loaded; applied when the %u running checks finish",
 		         pgh_sched_running(d->sched));
@@ -197,8 +214,10 @@ static void round_cb(struct pgh_sched *s, const struct pgh_round_summary *sum, v
 		daemon_shutdown(d);
 		return;
 	}
-	if (d->next_cfg != NULL && pgh_sched_idle(d->sched)) {
-		daemon_apply_reload(d);
+	if (d->next_cfg != NULL) {
+		/* Not here: this runs inside the scheduler's status callback. */
+		if (pgh_sched_idle(d->sched))
+			uv_timer_start(&d->apply, apply_cb, 0, 0);
 	} else if (d->tick_deferred && !d->round_open) {
 		daemon_round(d);
 		uv_timer_again(&d->tick);
@@ -262,6 +281,16 @@ static int mkdir_p(const char *dir)
 
 int pgh_daemon_prepare_output(const char *dir)
 {
+	int r = pgh_daemon_check_output(dir);
+
+	if (r < 0)
+		return r;
+	r = pgh_sink_remove_stale(dir);
+	return r < 0 ? r : 0;
+}
+
+int pgh_daemon_check_output(const char *dir)
+{
 	struct stat st;
 	int r = mkdir_p(dir);
 
@@ -278,8 +307,7 @@ int pgh_daemon_prepare_output(const char *dir)
 		pgh_error("output_dir %s: not writable: %s", dir, strerror(errno));
 		return r;
 	}
-	r = pgh_sink_remove_stale(dir);
-	return r < 0 ? r : 0;
+	return 0;
 }
 
 /* The loop is alive: tell systemd's watchdog so. */
@@ -303,6 +331,8 @@ static void daemon_start(struct pgh_daemon *d)
 	d->tick.data = d;
 	uv_timer_init(&d->loop, &d->watchdog);
 	d->watchdog.data = d;
+	uv_timer_init(&d->loop, &d->apply);
+	d->apply.data = d;
 	d->pool = pgh_pool_new(&d->loop, d->cfg);
 	d->sched = pgh_sched_new(&d->loop, d->cfg, d->pool, round_cb, d);
 	if (d->once) {
@@ -351,6 +381,7 @@ int pgh_daemon_main(struct pgh_config *cfg, bool once)
 	if (r < 0) {
 		pgh_error("uv_loop_init: %s", uv_strerror(r));
 		pgh_config_free(cfg);
+		free(d.config_path);
 		return PGH_EXIT_UNKNOWN;
 	}
 	pgh_info("starting: %zu checks, pool %u..%u, %s", cfg->n_checks, cfg->min_connections,

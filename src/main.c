@@ -51,15 +51,19 @@ static const char *config_path(const char *opt)
 	return PGH_CONFIG_DEFAULT_PATH;
 }
 
-static int load(const char *path, struct pgh_config **cfg)
+/* Load; for the commands that run checks, insist that there are some. */
+static int load(const char *path, struct pgh_config **cfg, bool need_checks)
 {
 	char *err = NULL;
 
-	if (pgh_config_load(path, cfg, &err) < 0) {
+	if (pgh_config_load(path, cfg, &err) < 0 ||
+	    (need_checks && pgh_config_require_checks(*cfg, &err) < 0)) {
 		fprintf(stderr, "%s", err != NULL ? err : "configuration error\n");
 		if (err != NULL && err[0] != '\0' && err[strlen(err) - 1] != '\n')
 			fputc('\n', stderr);
 		free(err);
+		pgh_config_free(*cfg);
+		*cfg = NULL;
 		return PGH_EXIT_CONFIG;
 	}
 	return 0;
@@ -95,7 +99,7 @@ static int run_command(const char *cmd, const char *path)
 {
 	struct pgh_config *cfg = NULL;
 	const char *nc = getenv("NO_COLOR");
-	int r = load(path, &cfg);
+	int r = load(path, &cfg, strcmp(cmd, "status") != 0);
 
 	if (r != 0)
 		return r;

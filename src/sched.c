@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pghealthd/job.h"
 #include "pghealthd/log.h"
@@ -56,6 +57,23 @@ struct pgh_sched {
 
 static void status_kick(struct pgh_sched *s);
 
+/*
+ * A file an earlier process (or configuration) published for this check:
+ * a failing first run keeps it, and status.csv names it.  One stat per
+ * check, at start and at reload.
+ */
+static void slot_find_file(const struct pgh_sched *s, struct pgh_slot *slot)
+{
+	char *name = pgh_xasprintf("%s.csv", slot->check->name);
+	char *path = pgh_xasprintf("%s/%s", s->cfg->output_dir, name);
+
+	if (access(path, F_OK) == 0)
+		slot->last.file = name;
+	else
+		free(name);
+	free(path);
+}
+
 struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
                                 struct pgh_pool *pool, pgh_round_cb cb, void *arg)
 {
@@ -68,8 +86,10 @@ struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
 	s->arg = arg;
 	s->n_slots = cfg->n_checks;
 	s->slots = pgh_xcalloc(cfg->n_checks, sizeof(*s->slots));
-	for (size_t i = 0; i < cfg->n_checks; i++)
+	for (size_t i = 0; i < cfg->n_checks; i++) {
 		s->slots[i].check = &cfg->checks[i];
+		slot_find_file(s, &s->slots[i]);
+	}
 	return s;
 }
 

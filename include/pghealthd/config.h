@@ -90,6 +90,12 @@ struct pgh_config {
  */
 int pgh_config_load(const char *path, struct pgh_config **out, char **err) PGH_MUSTCHECK;
 
+/*
+ * run, once and check-config need at least one enabled check (exec does
+ * not): 0, or -EINVAL with *err (the caller's to free) naming the file.
+ */
+int pgh_config_require_checks(const struct pgh_config *cfg, char **err) PGH_MUSTCHECK;
+
 /* Every default and no check: libpq's own defaults (PG* variables) apply. */
 struct pgh_config *pgh_config_new_default(void);
 

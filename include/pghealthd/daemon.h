@@ -18,4 +18,8 @@ int pgh_daemon_main(struct pgh_config *cfg, bool once);
 /* Create output_dir (0750) if needed, check it, remove stale temp files. */
 int pgh_daemon_prepare_output(const char *dir) PGH_MUSTCHECK;
 
+/* The same without the cleaning, for a reload: running checks' temp files
+ * are there. */
+int pgh_daemon_check_output(const char *dir) PGH_MUSTCHECK;
+
 #endif
