@@ -71,7 +71,10 @@ struct exec {
 	const char *spool_dir; /* where it lives, for error messages */
 	int spool_errno;       /* its first write error, 0 if none */
 	struct pgh_result result;
-	bool truncated;
+	uint64_t returned; /* rows kept for the answer: at most max_rows */
+	bool truncated;    /* the statement returned more than max_rows */
+	bool command;      /* a statement without a result set */
+	uint64_t affected; /* its row count (PQcmdTuples) */
 	char statement_id[37];
 };
 
@@ -264,11 +267,22 @@ static void spool_row(struct exec *x, bool first, const char *json)
 		x->spool_errno = errno != 0 ? errno : EIO;
 }
 
+/*
+ * max_rows caps the answer, not the statement: the statement runs to its
+ * end, the rows past the cap are read and dropped.  A cancel would roll
+ * back an INSERT ... RETURNING that had more rows than the cap, while the
+ * answer said "finished".
+ */
 static bool exec_row(struct pgh_job *job, const PGresult *res)
 {
 	struct exec *x = job->data;
 	struct json_object *row;
 
+	if (x->max_rows > 0 && x->returned >= x->max_rows) {
+		x->truncated = true;
+		return true;
+	}
+	x->returned++;
 	/* After a write error the rows are dropped, not the job: it reads on to
 	 * the end so the connection is left clean, and the error is answered. */
 	if (!x->return_results || x->spool_errno != 0)
@@ -281,7 +295,7 @@ static bool exec_row(struct pgh_job *job, const PGresult *res)
 			v = pgh_exec_value(x->cols[i].type, PQgetvalue(res, 0, i));
 		json_object_object_add(row, x->cols[i].name, v);
 	}
-	spool_row(x, job->result.rows <= 1, json_object_to_json_string_ext(row, JSON_FLAGS));
+	spool_row(x, x->returned == 1, json_object_to_json_string_ext(row, JSON_FLAGS));
 	json_object_put(row);
 	return true;
 }
@@ -291,10 +305,21 @@ static void exec_finish(struct pgh_job *job)
 	pgh_job_complete(job);
 }
 
+/* DML and DDL: finished, with the rows the statement affected. */
+static void exec_command(struct pgh_job *job, const PGresult *res)
+{
+	struct exec *x = job->data;
+
+	x->command = true;
+	x->affected = strtoull(PQcmdTuples((PGresult *)res), NULL, 10);
+}
+
 static const struct pgh_job_output exec_output = {
     .describe = exec_describe,
     .row = exec_row,
+    .command = exec_command,
     .finish = exec_finish,
+    .one_statement = true,
 };
 
 static void exec_pool_closed(void *arg)
@@ -363,10 +388,9 @@ static void exec_job_done(struct pgh_job *job)
 	bool ok;
 
 	pgh_result_move(&x->result, &job->result);
-	x->truncated = x->result.state == PGH_STATE_TRUNCATED;
 	pgh_job_free(job);
 	ok = x->result.state != PGH_STATE_ERROR && x->result.state != PGH_STATE_TIMEOUT;
-	if (ok && x->return_results && exec_start_lookup(x))
+	if (ok && x->return_results && !x->command && exec_start_lookup(x))
 		return;
 	pgh_pool_close(x->pool, exec_pool_closed, x);
 }
@@ -452,7 +476,12 @@ static int copy_spool(FILE *spool)
 	return ferror(spool) ? -EIO : 0;
 }
 
-/* The finished body, members in the API's order; rows come from the spool. */
+/*
+ * The finished body, members in the API's order; rows come from the spool.
+ * Without results it is exactly the API's {"status", "statement_id"}.  A
+ * statement without a result set has no columns or rows, and row_count is
+ * the rows it affected.
+ */
 static int exec_print(struct exec *x)
 {
 	if (x->event)
@@ -465,10 +494,10 @@ static int exec_print(struct exec *x)
 		fputs(",\"rows\":[", stdout);
 		if (copy_spool(x->spool) < 0)
 			return -EIO;
-		fputc(']', stdout);
+		fprintf(stdout, "],\"row_count\":%" PRIu64 ",\"truncated\":%s",
+		        x->command ? x->affected : x->returned, x->truncated ? "true" : "false");
 	}
-	fprintf(stdout, ",\"row_count\":%" PRIu64 ",\"truncated\":%s}", x->result.rows,
-	        x->truncated ? "true" : "false");
+	fputc('}', stdout);
 	if (x->event)
 		fputc('}', stdout);
 	fputc('\n', stdout);
@@ -548,7 +577,7 @@ static int exec_run(struct exec *x)
 	x->check.name = "exec";
 	x->check.sql = (char *)x->sql;
 	x->check.timeout_ms = x->timeout_ms;
-	x->check.max_rows = x->max_rows;
+	x->check.max_rows = 0; /* exec_row() caps the answer */
 	x->check.enabled = true;
 	x->pool = pgh_pool_new(&x->loop, x->cfg);
 	job = pgh_job_new(&x->loop, x->pool, x->cfg, &x->check, exec_job_done, x);
@@ -780,11 +809,27 @@ static int exec_config(struct exec *x, const char *path, bool explicit_path)
 		return 0;
 	}
 	if (pgh_config_load(path, &x->cfg, &err) < 0) {
+		/* On stderr with every line, and as JSON on stdout: exec | jq
+		 * always has something to read. */
 		fprintf(stderr, "%s\n", err != NULL ? err : "configuration error");
+		if (err != NULL)
+			err[strcspn(err, "\n")] = '\0';
+		exec_fail(x, PGH_EXIT_CONFIG, err != NULL ? err : "configuration error");
 		free(err);
 		return -1;
 	}
 	return 0;
+}
+
+/* The request file cannot be read: say which file. */
+static int event_unreadable(const struct exec *x, const char *path, const char *why)
+{
+	char *msg = pgh_xasprintf("cannot read the request %s: %s",
+	                          strcmp(path, "-") == 0 ? "from standard input" : path, why);
+	int r = exec_fail(x, PGH_EXEC_BAD_REQUEST, msg);
+
+	free(msg);
+	return r;
 }
 
 int pgh_exec_main(const char *config_path, bool explicit_path, int argc, char **argv)
@@ -806,6 +851,8 @@ int pgh_exec_main(const char *config_path, bool explicit_path, int argc, char **
 		return exec_fail(&x, PGH_EXEC_BAD_REQUEST, "exactly one SQL argument is needed");
 	if (event != NULL) {
 		text = read_all(event, EXEC_EVENT_MAX_BYTES, &why);
+		if (text == NULL)
+			return event_unreadable(&x, event, why);
 		sql = text != NULL ? pgh_exec_parse_event(text, &x.return_results, &why) : NULL;
 		free(text);
 		if (sql == NULL)
@@ -821,7 +868,8 @@ int pgh_exec_main(const char *config_path, bool explicit_path, int argc, char **
 		free(sql);
 		return PGH_EXIT_CONFIG;
 	}
-	pgh_log_level = x.cfg->log_level >= LOG_DEBUG ? LOG_DEBUG : LOG_WARNING;
+	/* Errors are in the JSON answer; stderr says more only when asked. */
+	pgh_log_level = x.cfg->log_level >= LOG_DEBUG ? LOG_DEBUG : LOG_ERR;
 	x.sql = sql;
 	r = exec_run(&x);
 	exec_free(&x);

@@ -355,8 +355,8 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 	(void)c;
 	if (job->set_done && st != PGRES_FATAL_ERROR)
 		job_fail(job, PGH_STATE_ERROR,
-		         "the check's SQL returns more than one result set (one statement per "
-		         "check; session settings go in session_sql)");
+		         "the SQL returns more than one result set: one statement at a time "
+		         "(session settings go in session_sql)");
 	if (!job->described && (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK)) {
 		job->described = true;
 		if (job->out->describe != NULL)
@@ -370,10 +370,16 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 		job->set_done = true;
 		break;
 	case PGRES_COMMAND_OK:
+		job->set_done = true;
+		if (job->out->command != NULL)
+			job->out->command(job, res);
+		else
+			job_fail(job, PGH_STATE_ERROR,
+			         "the check's SQL returns no rows: it must be a query");
+		break;
 	case PGRES_EMPTY_QUERY:
 		job->set_done = true;
-		job_fail(job, PGH_STATE_ERROR,
-		         "the check's SQL returns no rows: it must be a query");
+		job_fail(job, PGH_STATE_ERROR, "the SQL is empty");
 		break;
 	case PGRES_FATAL_ERROR:
 		job_error_result(job, res);
@@ -383,8 +389,8 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 	case PGRES_COPY_BOTH:
 		/* The pool drops the connection to end it (see pool.c). */
 		job_fail(job, PGH_STATE_ERROR,
-		         "COPY TO STDOUT / FROM STDIN is not supported: write the check as a "
-		         "query, pghealthd writes the CSV itself");
+		         "COPY TO STDOUT / FROM STDIN is not supported: write a query, "
+		         "pghealthd formats the rows itself");
 		break;
 	default:
 		job_fail(job, PGH_STATE_ERROR, PQresStatus(st));
@@ -446,7 +452,7 @@ static void job_deadline_cb(uv_timer_t *t)
 
 	if (job->conn == NULL)
 		return;
-	snprintf(msg, sizeof(msg), "canceling statement: check timeout of %" PRIu64 " ms reached",
+	snprintf(msg, sizeof(msg), "canceling statement: timeout of %" PRIu64 " ms reached",
 	         job->check->timeout_ms);
 	pgh_warn("check %s: %s", job->check->name, msg);
 	job_fail(job, PGH_STATE_TIMEOUT, msg);
@@ -478,5 +484,8 @@ static void job_granted(struct pgh_request *req, struct pgh_conn *c)
 	if (job->check->timeout_ms > 0)
 		uv_timer_start(&job->deadline, job_deadline_cb,
 		               job->check->timeout_ms + DEADLINE_SLACK_MS, 0);
-	pgh_conn_query(c, job->check->sql, job->check->timeout_ms, true, &job_ops, job);
+	pgh_conn_query(c, job->check->sql, job->check->timeout_ms,
+	               PGH_QUERY_SINGLE_ROW |
+	                   (job->out->one_statement ? PGH_QUERY_ONE_STATEMENT : 0),
+	               &job_ops, job);
 }

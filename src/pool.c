@@ -57,7 +57,7 @@ struct pgh_conn {
 	const struct pgh_query_ops *ops;
 	void *arg;
 	const char *q_sql;
-	bool q_single_row;
+	unsigned q_flags; /* PGH_QUERY_* */
 	const struct pgh_query_ops *q_ops;
 	void *q_arg;
 	uint64_t stmt_timeout_ms; /* statement_timeout in the session; 0 = server default */
@@ -97,7 +97,7 @@ struct pgh_pool {
 static void conn_poll_cb(uv_poll_t *h, int status, int events);
 static void conn_close(struct pgh_conn *c);
 static void conn_lost(struct pgh_conn *c, const char *why);
-static void conn_send(struct pgh_conn *c, const char *sql, bool single_row,
+static void conn_send(struct pgh_conn *c, const char *sql, unsigned flags,
                       const struct pgh_query_ops *ops, void *arg);
 static void pool_dispatch(struct pgh_pool *p);
 static void pool_maybe_closed(struct pgh_pool *p);
@@ -476,7 +476,7 @@ static void conn_setup_next(struct pgh_conn *c)
 	struct pgh_pool *p = c->pool;
 
 	if (c->step < c->n_steps) {
-		conn_send(c, c->steps[c->step], false, &internal_ops, NULL);
+		conn_send(c, c->steps[c->step], 0, &internal_ops, NULL);
 		return;
 	}
 	for (unsigned i = 0; i < c->n_steps; i++)
@@ -516,7 +516,7 @@ static void conn_prelude_done(struct pgh_conn *c, const char *errmsg)
 		return;
 	}
 	c->stmt_timeout_ms = c->want_timeout_ms;
-	conn_send(c, c->q_sql, c->q_single_row, c->q_ops, c->q_arg);
+	conn_send(c, c->q_sql, c->q_flags, c->q_ops, c->q_arg);
 }
 
 static void internal_done(struct pgh_conn *c, const char *errmsg, void *arg)
@@ -576,17 +576,24 @@ static int conn_flush(struct pgh_conn *c)
 }
 
 /* Send one statement; a failure is reported later, from the timer. */
-static void conn_send(struct pgh_conn *c, const char *sql, bool single_row,
+static void conn_send(struct pgh_conn *c, const char *sql, unsigned flags,
                       const struct pgh_query_ops *ops, void *arg)
 {
 	const char *err = NULL;
+	int sent;
 
 	c->ops = ops;
 	c->arg = arg;
 	c->paused = false;
-	if (!PQsendQuery(c->pg, sql))
+	/* The extended protocol parses the whole text before running any of
+	 * it: several statements are refused with nothing executed. */
+	if (flags & PGH_QUERY_ONE_STATEMENT)
+		sent = PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0);
+	else
+		sent = PQsendQuery(c->pg, sql);
+	if (!sent)
 		err = PQerrorMessage(c->pg);
-	else if (single_row && !PQsetSingleRowMode(c->pg))
+	else if ((flags & PGH_QUERY_SINGLE_ROW) && !PQsetSingleRowMode(c->pg))
 		err = "could not enter single-row mode";
 	else if (conn_flush(c) < 0)
 		err = PQerrorMessage(c->pg);
@@ -601,7 +608,7 @@ static void conn_send(struct pgh_conn *c, const char *sql, bool single_row,
 	conn_arm(c);
 }
 
-void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, bool single_row,
+void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, unsigned flags,
                     const struct pgh_query_ops *ops, void *arg)
 {
 	char set[64];
@@ -609,16 +616,16 @@ void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, bo
 	if (c->state != PGH_CONN_BUSY)
 		pgh_bug("conn %u: query in state %s", c->id, pgh_conn_state_str(c->state));
 	c->q_sql = sql;
-	c->q_single_row = single_row;
+	c->q_flags = flags;
 	c->q_ops = ops;
 	c->q_arg = arg;
 	if (timeout_ms != 0 && timeout_ms != c->stmt_timeout_ms) {
 		c->want_timeout_ms = timeout_ms;
 		snprintf(set, sizeof(set), "SET statement_timeout = %" PRIu64, timeout_ms);
-		conn_send(c, set, false, &internal_ops, NULL);
+		conn_send(c, set, 0, &internal_ops, NULL);
 		return;
 	}
-	conn_send(c, sql, single_row, ops, arg);
+	conn_send(c, sql, flags, ops, arg);
 }
 
 /* ---- socket events ------------------------------------------------------ */

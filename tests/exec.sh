@@ -94,8 +94,8 @@ run_exec "SELECT g FROM generate_series(1, 1500) g"
 assert_eq '1000 true' "$(jq -r '"\(.row_count) \(.truncated)"' <<<"$out")" "default max-rows is 1000"
 run_exec --no-results "SELECT g FROM generate_series(1, 5) g"
 assert_eq 0 "$rc" "--no-results exits 0"
-assert_eq '["row_count","statement_id","status","truncated"]' "$(jget 'keys')" \
-	"--no-results: no rows, no columns"
+assert_eq '["statement_id","status"]' "$(jget 'keys')" \
+	"--no-results: exactly the API's {status, statement_id}"
 
 # ---- errors and timeouts ---------------------------------------------------
 run_exec "SELECT * FROM no_such_table"

@@ -85,8 +85,7 @@ assert_eq '"finished" 100' "$(jq -r '"\(.status | tojson) \(.rows | length)"' <<
 # --no-results spools nothing, so it does not need room.
 run_exec "$small" --max-rows 0 --no-results "$big"
 assert_eq 0 "$rc" "--no-results with a small TMPDIR: exit 0"
-assert_eq '"finished" 5000' "$(jq -r '"\(.status | tojson) \(.row_count)"' <<<"$out")" \
-	"--no-results with a small TMPDIR: finished, row_count 5000"
+assert_eq '"finished"' "$(jq -c .status <<<"$out")" "--no-results with a small TMPDIR: finished"
 
 # ---- with room, the same query returns every row ----------------------------
 run_exec "$roomy" --max-rows 0 "$big"

@@ -55,9 +55,15 @@ struct pgh_job_output {
 	void (*describe)(struct pgh_job *job, const PGresult *res);
 	/* One row; return false to pause reading until pgh_job_resume(). */
 	bool (*row)(struct pgh_job *job, const PGresult *res);
+	/* A statement without a result set finished (PGRES_COMMAND_OK).  NULL:
+	 * that is an error (a check must return rows). */
+	void (*command)(struct pgh_job *job, const PGresult *res);
 	/* The query is over (job->result says how); call pgh_job_complete() once
 	 * the output is settled, now or later. */
 	void (*finish)(struct pgh_job *job);
+	/* Send with PGH_QUERY_ONE_STATEMENT: text holding several statements is
+	 * refused before any of it runs. */
+	bool one_statement;
 };
 
 enum pgh_job_phase {

@@ -86,12 +86,18 @@ void pgh_pool_submit(struct pgh_pool *p, struct pgh_request *req);
  * granted nor failed will run for it.  False when it is not queued. */
 bool pgh_pool_withdraw(struct pgh_pool *p, struct pgh_request *req);
 
+enum {
+	PGH_QUERY_SINGLE_ROW = 1 << 0,    /* rows one PGresult each */
+	PGH_QUERY_ONE_STATEMENT = 1 << 1, /* extended protocol: several statements
+	                                     are refused before any runs */
+};
+
 /*
  * Send sql on a BUSY connection: first SET statement_timeout when the
- * session's value differs from timeout_ms (0 = leave it), then sql with
- * PQsendQuery, in single-row mode when single_row.  Results arrive via ops.
+ * session's value differs from timeout_ms (0 = leave it), then sql as
+ * flags (PGH_QUERY_*) say.  Results arrive via ops.
  */
-void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, bool single_row,
+void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, unsigned flags,
                     const struct pgh_query_ops *ops, void *arg);
 
 /* Continue reading after a result callback returned false. */
