@@ -1374,29 +1374,35 @@ static void print_conninfo_value(FILE *out, const char *v)
 	fputc('\'', out);
 }
 
-/* The conninfo rebuilt from libpq's parse, so no spelling can leak a password. */
+/*
+ * The conninfo rebuilt from libpq's parse, so no spelling can leak a
+ * password: a password in it is left out (and said so), and the printed
+ * file still loads.  Comments go on lines of their own: conninfo keeps every
+ * character of its line.
+ */
 static void print_conninfo(const struct pgh_config *cfg, FILE *out)
 {
 	PQconninfoOption *po = PQconninfoParse(cfg->conninfo, NULL);
-	bool first = true;
+	bool first = true, password = false;
 
-	fputs("conninfo = ", out);
 	if (po == NULL) {
-		fputs("(unparseable)\n", out);
+		fputs("; conninfo cannot be parsed\nconninfo =\n", out);
 		return;
 	}
+	for (PQconninfoOption *o = po; o->keyword != NULL; o++)
+		password = password || (o->val != NULL && strcmp(o->keyword, "password") == 0);
+	if (password)
+		fputs("; conninfo holds a password, not shown here\n", out);
+	fputs("conninfo =", out);
 	for (PQconninfoOption *o = po; o->keyword != NULL; o++) {
-		if (o->val == NULL)
+		if (o->val == NULL || strcmp(o->keyword, "password") == 0)
 			continue;
-		fprintf(out, "%s%s=", first ? "" : " ", o->keyword);
-		if (strcmp(o->keyword, "password") == 0)
-			fputs("********", out);
-		else
-			print_conninfo_value(out, o->val);
+		fprintf(out, " %s=", o->keyword);
+		print_conninfo_value(out, o->val);
 		first = false;
 	}
 	PQconninfoFree(po);
-	fputs(first ? "; libpq defaults and PG* environment\n" : "\n", out);
+	fputs(first ? "\n; (empty: libpq defaults and the PG* environment)\n" : "\n", out);
 }
 
 /* "key = value"; lines after the first indented, as the config continues them. */
@@ -1427,8 +1433,13 @@ static void print_opt(const struct opt *o, const void *base, FILE *out)
 		print_kv(out, o->key, *(char *const *)field);
 		return;
 	case OPT_STRLIST:
-		for (size_t i = 0; i < l->len; i++)
+		/* The included checks are printed as checks: an include would
+		 * load them twice, and relative to another file. */
+		for (size_t i = 0; i < l->len; i++) {
+			if (o->flags & OPT_INCLUDE)
+				fputs("; included, its checks below: ", out);
 			print_kv(out, o->key, l->items[i]);
+		}
 		return;
 	case OPT_BOOL:
 		print_kv(out, o->key, *(const bool *)field ? "true" : "false");

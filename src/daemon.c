@@ -23,6 +23,8 @@
 #include "pghealthd/notify.h"
 #include "pghealthd/pool.h"
 #include "pghealthd/sched.h"
+#include "pghealthd/settings.h"
+#include "pghealthd/status.h"
 #include "pghealthd/sink.h"
 
 struct pgh_daemon {
@@ -98,6 +100,31 @@ static bool target_changed(const struct pgh_config *a, const struct pgh_config *
 }
 
 /*
+ * A check that the reload removes or disables leaves no file behind: "a
+ * file on disk is the latest answer" must not hold for a check that no
+ * longer runs.  Its history stays.
+ */
+static void remove_dropped_checks(struct pgh_daemon *d, const struct pgh_config *old,
+                                  const struct pgh_config *cfg)
+{
+	for (size_t i = 0; i < old->n_checks; i++) {
+		const struct pgh_check *c = &old->checks[i];
+		bool kept = false;
+		char *name;
+
+		for (size_t j = 0; !kept && j < cfg->n_checks; j++)
+			kept = cfg->checks[j].enabled && strcmp(cfg->checks[j].name, c->name) == 0;
+		if (kept || !c->enabled)
+			continue;
+		name = pgh_xasprintf("%s.csv", c->name);
+		pgh_info("check %s is no longer configured: removing %s/%s", c->name,
+		         old->output_dir, name);
+		pgh_sink_unlink(&d->loop, old->output_dir, name);
+		free(name);
+	}
+}
+
+/*
  * Swap the reloaded configuration in.  Runs from its own timer, so no
  * callback of the scheduler being freed is on the stack; the scheduler may
  * have become busy again since the timer was started (a status write for a
@@ -113,6 +140,7 @@ static void apply_cb(uv_timer_t *t)
 	if (d->stopping || cfg == NULL || !pgh_sched_idle(d->sched))
 		return;
 	reconnect = target_changed(old, cfg);
+	remove_dropped_checks(d, old, cfg);
 	d->next_cfg = NULL;
 	sched = pgh_sched_new(&d->loop, cfg, d->pool, round_cb, d);
 	pgh_sched_adopt(sched, d->sched);
@@ -157,6 +185,7 @@ static void daemon_reload(struct pgh_daemon *d)
 		pgh_notify_ready();
 		return;
 	}
+	pgh_settings_log(cfg);
 	pgh_config_free(d->next_cfg);
 	d->next_cfg = cfg;
 	if (pgh_sched_idle(d->sched))
@@ -367,16 +396,14 @@ int pgh_daemon_main(struct pgh_config *cfg, bool once)
 	d.once = once;
 	d.exit_code = PGH_EXIT_OK;
 	if (pgh_daemon_prepare_output(cfg->output_dir) < 0) {
-		if (!once) {
-			/* Better a failed start than a service that looks healthy
-			 * and writes nothing. */
-			pgh_error("cannot start: output_dir %s is not usable", cfg->output_dir);
-			pgh_config_free(cfg);
-			free(d.config_path);
-			return PGH_EXIT_CANTCREAT;
-		}
-		pgh_warn("output_dir %s is not usable: results cannot be written", cfg->output_dir);
+		/* Better a failed start than a service (or a timer) that looks
+		 * healthy and writes nothing: 73 is neither a result nor UNKNOWN. */
+		pgh_error("cannot start: output_dir %s is not usable", cfg->output_dir);
+		pgh_config_free(cfg);
+		free(d.config_path);
+		return PGH_EXIT_CANTCREAT;
 	}
+	pgh_status_remove_gone(cfg->output_dir, cfg);
 	r = uv_loop_init(&d.loop);
 	if (r < 0) {
 		pgh_error("uv_loop_init: %s", uv_strerror(r));

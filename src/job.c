@@ -13,6 +13,7 @@
 #include "pghealthd/csv.h"
 #include "pghealthd/job.h"
 #include "pghealthd/log.h"
+#include "pghealthd/settings.h"
 
 /* The server's statement_timeout fires first; the client steps in after this. */
 #define DEADLINE_SLACK_MS 500
@@ -333,13 +334,19 @@ static void job_error_result(struct pgh_job *job, const PGresult *res)
 	bool canceled = state != NULL && strcmp(state, SQLSTATE_QUERY_CANCELED) == 0;
 
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	char *text;
+	char *text, *hint;
 
 	if (canceled && job->result.state == PGH_STATE_TRUNCATED)
 		return; /* our own cancel after max_rows */
-	/* "relation "x" does not exist (SQLSTATE 42P01)": no "ERROR:  " prefix. */
-	text = primary != NULL && state != NULL ? pgh_xasprintf("%s (SQLSTATE %s)", primary, state)
-	                                        : pgh_xstrdup(msg);
+	/* "relation "x" does not exist (SQLSTATE 42P01)": no "ERROR:  " prefix.
+	 * A data exception may come from a pghealthd.* threshold: name it. */
+	hint = state != NULL && strncmp(state, "22", 2) == 0 && primary != NULL
+	           ? pgh_settings_blame(job->cfg, job->check, primary)
+	           : NULL;
+	text = primary != NULL && state != NULL
+	           ? pgh_xasprintf("%s (SQLSTATE %s)%s", primary, state, hint != NULL ? hint : "")
+	           : pgh_xstrdup(msg);
+	free(hint);
 	if (canceled && (job->cancelled || strstr(msg, "statement timeout") != NULL))
 		job_fail(job, PGH_STATE_TIMEOUT, text);
 	else

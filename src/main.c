@@ -11,6 +11,7 @@
 #include "pghealthd/config.h"
 #include "pghealthd/daemon.h"
 #include "pghealthd/exec.h"
+#include "pghealthd/settings.h"
 #include "pghealthd/log.h"
 #include "pghealthd/status.h"
 
@@ -104,6 +105,8 @@ static int run_command(const char *cmd, const char *path)
 	if (r != 0)
 		return r;
 	pgh_log_level = cfg->log_level;
+	if (strcmp(cmd, "status") != 0)
+		pgh_settings_log(cfg);
 	if (strcmp(cmd, "status") == 0) {
 		r = pgh_status_show(cfg->output_dir, stdout,
 		                    isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0'),

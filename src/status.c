@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pghealthd/csv.h"
+#include "pghealthd/log.h"
 #include "pghealthd/status.h"
 
 static void put_field(struct pgh_sink *sink, const char *v, bool last)
@@ -405,4 +407,49 @@ int pgh_status_show(const char *dir, FILE *out, bool color, uint64_t max_age_ms)
 	table_free(&t);
 	free(path);
 	return verdict;
+}
+
+/* A check name status.csv may hold: never a path, never a hidden file. */
+static bool safe_check_name(const char *name)
+{
+	return name[0] != '\0' && name[0] != '.' && strcmp(name, "status") != 0 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+	           strlen(name);
+}
+
+static bool check_enabled(const struct pgh_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_checks; i++)
+		if (cfg->checks[i].enabled && strcmp(cfg->checks[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+int pgh_status_remove_gone(const char *dir, const struct pgh_config *cfg)
+{
+	struct status_table t = {0};
+	char *path = pgh_xasprintf("%s/status.csv", dir);
+	int n = 0;
+
+	if (table_read(path, &t) < 0) {
+		free(path);
+		table_free(&t);
+		return 0;
+	}
+	for (size_t r = 1; r < t.rows; r++) {
+		const char *name = t.cells[r * STATUS_COLS];
+		char *file;
+
+		if (!safe_check_name(name) || check_enabled(cfg, name))
+			continue;
+		file = pgh_xasprintf("%s/%s.csv", dir, name);
+		if (unlink(file) == 0) {
+			pgh_info("removed %s: check %s is no longer configured", file, name);
+			n++;
+		}
+		free(file);
+	}
+	table_free(&t);
+	free(path);
+	return n;
 }

@@ -179,6 +179,10 @@ else
 fi
 assert_eq "SuccessExitStatus=1 2 3" "$(grep '^SuccessExitStatus=' "$units/pghealthd-once@.service")" \
 	"WARNING, CRITICAL and UNKNOWN rounds do not fail pghealthd-once@"
+for u in pghealthd.service pghealthd@.service; do
+	assert_eq "RestartPreventExitStatus=73 78" "$(grep '^RestartPreventExitStatus=' "$units/$u")" \
+		"$u: a broken configuration or output_dir is not restarted every 5 s"
+done
 
 # ---- systemd-analyze security ---------------------------------------------
 for u in pghealthd.service pghealthd@verify.service pghealthd-once@verify.service; do

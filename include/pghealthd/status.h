@@ -64,4 +64,11 @@ void pgh_status_plugin_line(FILE *out, const struct pgh_status_entry *e, size_t 
  */
 int pgh_status_show(const char *dir, FILE *out, bool color, uint64_t max_age_ms);
 
+/*
+ * At start: remove dir/<check>.csv of every check that dir/status.csv (the
+ * previous process's) lists and cfg no longer has enabled.  Only files
+ * pghealthd wrote; returns how many were removed.  Synchronous.
+ */
+int pgh_status_remove_gone(const char *dir, const struct pgh_config *cfg);
+
 #endif
