@@ -4,9 +4,25 @@
 -- The statement is built at run time, so it works with the column names of
 -- every version (total_time before PostgreSQL 13, total_exec_time after).
 -- Setting: pghealthd.top_statements.limit (rows, default 10).
+--
+-- Privileges: pg_monitor.  Without it pg_settings hides
+-- shared_preload_libraries (pg_read_all_settings) and pg_stat_statements
+-- the other roles' statements (pg_read_all_stats), so where the extension is
+-- installed the check fails, its error naming the GRANT, rather than show
+-- nothing or only this role's statements.
 WITH conf AS (
     SELECT coalesce(nullif(current_setting('pghealthd.top_statements.limit', true), ''),
                     '10')::int AS lim
+), hidden AS (
+    -- Before PostgreSQL 15 membership in the predefined roles counts, from
+    -- 15 on their privileges.
+    SELECT count(*) AS n
+    FROM pg_extension AS e,
+         (SELECT CASE WHEN current_setting('server_version_num')::int >= 150000
+                      THEN 'USAGE' ELSE 'MEMBER' END AS how) AS v
+    WHERE e.extname = 'pg_stat_statements'
+      AND NOT (pg_has_role('pg_read_all_settings', v.how)
+               AND pg_has_role('pg_read_all_stats', v.how))
 ), ext AS (
     SELECT n.nspname,
            format('%I.pg_stat_statements', n.nspname)::regclass AS view_oid
@@ -52,3 +68,10 @@ FROM src,
                       hit_pct numeric PATH 'hit_pct',
                       query text PATH 'query') AS x
 ORDER BY x.rank
+-- The privilege guard (see the header): OFFSET is computed once, before
+-- the first row is read, so the check fails even when it has no rows.
+OFFSET (SELECT CASE WHEN h.n > 0 THEN format(
+               'pghealthd: missing privilege: top_statements cannot see shared_preload_libraries'
+               ' or the statements of other roles; GRANT pg_monitor TO %I',
+               current_user)::int END
+        FROM hidden AS h)
