@@ -319,7 +319,7 @@ static const struct pgh_job_output exec_output = {
     .row = exec_row,
     .command = exec_command,
     .finish = exec_finish,
-    .one_statement = true,
+    .commit = true,
 };
 
 static void exec_pool_closed(void *arg)

@@ -492,7 +492,6 @@ static void job_granted(struct pgh_request *req, struct pgh_conn *c)
 		uv_timer_start(&job->deadline, job_deadline_cb,
 		               job->check->timeout_ms + DEADLINE_SLACK_MS, 0);
 	pgh_conn_query(c, job->check->sql, job->check->timeout_ms,
-	               PGH_QUERY_SINGLE_ROW |
-	                   (job->out->one_statement ? PGH_QUERY_ONE_STATEMENT : 0),
-	               &job_ops, job);
+	               PGH_QUERY_SINGLE_ROW | (job->out->commit ? PGH_QUERY_COMMIT : 0), &job_ops,
+	               job);
 }

@@ -24,11 +24,10 @@
 
 #include "pghealthd/log.h"
 #include "pghealthd/pool.h"
+#include "pghealthd/session.h"
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
-/* How often a PostgreSQL 14+ backend checks that our socket is still there. */
-#define CLIENT_CHECK_INTERVAL_MS 1000
 
 struct pgh_conn {
 	struct pgh_pool *pool;
@@ -47,21 +46,16 @@ struct pgh_conn {
 	unsigned wave;      /* the pool's attempt wave when this connection opened */
 	char *deferred_err; /* BUSY: a send failure reported from the timer */
 
-	/* SETUP: session statements, run one after the other. */
-	char **steps;
-	unsigned n_steps, step;
-	unsigned n_optional; /* the first steps may fail without failing the connection */
-	char *step_err;      /* first error of the current internal statement */
-
-	/* BUSY: the current statement's listener, and the query behind a prelude. */
+	/* SETUP and BUSY: the pipeline in flight (see session.h) and who hears
+	 * it: the owner's statement's results go to ops, the others' do not. */
+	struct pgh_pipeline pipe;
+	unsigned pipe_pos;    /* the statement whose results are being read */
+	bool pipe_single_row; /* the owner's statement in single-row mode */
+	bool pipe_commit;     /* the owner's transaction is committed (exec) */
+	char *pipe_err;       /* first error of a statement before the owner's */
+	bool resetting;       /* BUSY, released: a ROLLBACK before going idle */
 	const struct pgh_query_ops *ops;
 	void *arg;
-	const char *q_sql;
-	unsigned q_flags; /* PGH_QUERY_* */
-	const struct pgh_query_ops *q_ops;
-	void *q_arg;
-	uint64_t stmt_timeout_ms; /* statement_timeout in the session; 0 = server default */
-	uint64_t want_timeout_ms;
 
 	/* Cancel: a PQcancel job on the threadpool. */
 	bool cancelling;
@@ -97,8 +91,7 @@ struct pgh_pool {
 static void conn_poll_cb(uv_poll_t *h, int status, int events);
 static void conn_close(struct pgh_conn *c);
 static void conn_lost(struct pgh_conn *c, const char *why);
-static void conn_send(struct pgh_conn *c, const char *sql, unsigned flags,
-                      const struct pgh_query_ops *ops, void *arg);
+static void conn_pipeline_send(struct pgh_conn *c, const struct pgh_query_ops *ops, void *arg);
 static void pool_dispatch(struct pgh_pool *p);
 static void pool_maybe_closed(struct pgh_pool *p);
 
@@ -158,7 +151,8 @@ static void conn_free_if_closed(struct pgh_conn *c)
 		return;
 	p->n_closing--;
 	free(c->deferred_err);
-	free(c->step_err);
+	free(c->pipe_err);
+	pgh_pipeline_clear(&c->pipe);
 	free(c);
 	pool_maybe_closed(p);
 }
@@ -253,11 +247,7 @@ static void conn_close(struct pgh_conn *c)
 	c->pg = NULL;
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, timer_close_cb);
-	for (unsigned i = 0; i < c->n_steps; i++)
-		free(c->steps[i]);
-	free(c->steps);
-	c->steps = NULL;
-	c->n_steps = 0;
+	pgh_pipeline_clear(&c->pipe);
 }
 
 static void notice_cb(void *arg, const PGresult *res)
@@ -287,47 +277,28 @@ static void conn_connect_failed(struct pgh_conn *c, const char *why)
 	pool_dispatch(p);
 }
 
-static void conn_setup_next(struct pgh_conn *c);
+static const struct pgh_query_ops setup_ops;
 
+/*
+ * Logged in.  Everything from here on is pipelined: the connection stays in
+ * pipeline mode for good.  Its setup is the checks' prelude, once, rolled
+ * back (see session.h): it proves the settings and session_sql, and that a
+ * pooler has a server to give.  The connect deadline keeps running: it
+ * covers the setup too, so a pooler that accepts the login but has no
+ * server (or a setup statement that waits on a lock) cannot hold a
+ * connection in the making, and the work queued behind it, forever.
+ */
 static void conn_connected(struct pgh_conn *c)
 {
-	struct pgh_pool *p = c->pool;
-	const struct pgh_config *cfg = p->cfg;
-	unsigned n = 0;
-
-	/* The connect deadline keeps running: it covers session setup too, so
-	 * a pooler that accepts the login but has no server to give (or a
-	 * setup statement that waits on a lock) cannot hold a connection in
-	 * the making, and the work queued behind it, forever. */
-	if (PQsetnonblocking(c->pg, 1) != 0) {
+	if (PQsetnonblocking(c->pg, 1) != 0 || !PQenterPipelineMode(c->pg)) {
 		conn_connect_failed(c, PQerrorMessage(c->pg));
 		return;
 	}
-	c->steps = pgh_xcalloc(cfg->session_sql.len + 2, sizeof(char *));
-	/* PostgreSQL 14+ notices a closed client socket while a query runs:
-	 * a query that swallows the cancel still ends soon after a dropped
-	 * connection.  Older servers and Redshift lack the setting. */
-	if (PQserverVersion(c->pg) >= 140000)
-		c->steps[n++] = pgh_xasprintf("SET client_connection_check_interval = %d",
-		                              CLIENT_CHECK_INTERVAL_MS);
-	c->n_optional = n; /* a server that refuses it is still usable */
-	if (cfg->timezone != NULL && cfg->timezone[0] != '\0') {
-		char *lit = PQescapeLiteral(c->pg, cfg->timezone, strlen(cfg->timezone));
-
-		if (lit == NULL) {
-			conn_connect_failed(c, PQerrorMessage(c->pg));
-			return;
-		}
-		c->steps[n++] = pgh_xasprintf("SET TimeZone = %s", lit);
-		PQfreemem(lit);
-	}
-	for (size_t i = 0; i < cfg->session_sql.len; i++)
-		c->steps[n++] = pgh_xstrdup(cfg->session_sql.items[i]);
-	c->n_steps = n;
-	c->step = 0;
 	conn_set_state(c, PGH_CONN_SETUP);
 	pgh_debug("conn %u: connected, cancel key pid %d", c->id, PQbackendPID(c->pg));
-	conn_setup_next(c);
+	pgh_session_build(&c->pipe, c->pool->cfg, PQserverVersion(c->pg), NULL, 0, false);
+	c->pipe_single_row = false;
+	conn_pipeline_send(c, &setup_ops, NULL);
 }
 
 static void conn_connect_step(struct pgh_conn *c, PostgresPollingStatusType st)
@@ -418,22 +389,6 @@ static void conn_open(struct pgh_pool *p)
 
 /* ---- statements --------------------------------------------------------- */
 
-static bool internal_result(struct pgh_conn *c, PGresult *res, void *arg)
-{
-	(void)arg;
-	if (PQresultStatus(res) == PGRES_FATAL_ERROR && c->step_err == NULL)
-		c->step_err = msg_dup(PQresultErrorMessage(res));
-	PQclear(res);
-	return true;
-}
-
-static void internal_done(struct pgh_conn *c, const char *errmsg, void *arg);
-
-static const struct pgh_query_ops internal_ops = {
-    .result = internal_result,
-    .done = internal_done,
-};
-
 /* A released connection waiting for its cancel job: results are dropped,
  * and a lost connection is closed when the job ends (it is broken now). */
 static bool detached_result(struct pgh_conn *c, PGresult *res, void *arg)
@@ -471,19 +426,19 @@ static void conn_become_idle(struct pgh_conn *c)
 	conn_arm(c);
 }
 
-static void conn_setup_next(struct pgh_conn *c)
+/* The setup pipeline is over: the connection is ready, or it failed. */
+static void setup_done(struct pgh_conn *c, const char *errmsg, void *arg)
 {
 	struct pgh_pool *p = c->pool;
+	char *err;
 
-	if (c->step < c->n_steps) {
-		conn_send(c, c->steps[c->step], 0, &internal_ops, NULL);
+	(void)arg;
+	if (errmsg != NULL) {
+		err = pgh_xasprintf("session setup failed: %s", errmsg);
+		conn_connect_failed(c, err);
+		free(err);
 		return;
 	}
-	for (unsigned i = 0; i < c->n_steps; i++)
-		free(c->steps[i]);
-	free(c->steps);
-	c->steps = NULL;
-	c->n_steps = 0;
 	uv_timer_stop(&c->timer); /* the connect deadline: the connection is ready */
 	p->stats.connects++;
 	p->consecutive_failures = 0;
@@ -499,61 +454,33 @@ static void conn_setup_next(struct pgh_conn *c)
 	pool_dispatch(p);
 }
 
-/* The prelude (SET statement_timeout) of a BUSY query finished. */
-static void conn_prelude_done(struct pgh_conn *c, const char *errmsg)
-{
-	char *msg;
+static const struct pgh_query_ops setup_ops = {
+    .result = detached_result, /* the setup has no statement of an owner */
+    .done = setup_done,
+};
 
-	if (errmsg != NULL) {
-		c->q_ops->done(c, errmsg, c->q_arg);
-		return;
-	}
-	if (c->step_err != NULL) {
-		msg = pgh_xasprintf("could not set statement_timeout: %s", c->step_err);
-		c->broken = true;
-		c->q_ops->done(c, msg, c->q_arg);
-		free(msg);
-		return;
-	}
-	c->stmt_timeout_ms = c->want_timeout_ms;
-	conn_send(c, c->q_sql, c->q_flags, c->q_ops, c->q_arg);
-}
-
-static void internal_done(struct pgh_conn *c, const char *errmsg, void *arg)
+/* The ROLLBACK after an owner left a transaction open (an error, a cancel). */
+static void reset_done(struct pgh_conn *c, const char *errmsg, void *arg)
 {
-	char *err;
+	struct pgh_pool *p = c->pool;
 
 	(void)arg;
-	switch (c->state) {
-	case PGH_CONN_SETUP:
-		if (errmsg == NULL && c->step_err != NULL && c->step < c->n_optional) {
-			pgh_debug("conn %u: \"%s\" refused: %s", c->id, c->steps[c->step],
-			          c->step_err);
-			free(c->step_err);
-			c->step_err = NULL;
-		}
-		if (errmsg != NULL || c->step_err != NULL) {
-			err = pgh_xasprintf("session setup \"%s\" failed: %s", c->steps[c->step],
-			                    errmsg != NULL ? errmsg : c->step_err);
-			free(c->step_err);
-			c->step_err = NULL;
-			conn_connect_failed(c, err);
-			free(err);
-			return;
-		}
-		c->step++;
-		conn_setup_next(c);
-		break;
-	case PGH_CONN_BUSY:
-		conn_prelude_done(c, errmsg);
-		free(c->step_err);
-		c->step_err = NULL;
-		break;
-	default:
-		pgh_bug("conn %u: internal statement done in state %s", c->id,
-		        pgh_conn_state_str(c->state));
+	c->resetting = false;
+	if (errmsg != NULL || c->broken || c->stale || p->closing ||
+	    PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		if (errmsg != NULL)
+			pgh_warn("conn %u: could not end the transaction: %s", c->id, errmsg);
+		conn_close(c);
+	} else {
+		conn_become_idle(c);
 	}
+	pool_dispatch(p);
 }
+
+static const struct pgh_query_ops reset_ops = {
+    .result = detached_result,
+    .done = reset_done,
+};
 
 static void deferred_fail_cb(uv_timer_t *t)
 {
@@ -575,27 +502,28 @@ static int conn_flush(struct pgh_conn *c)
 	return 0;
 }
 
-/* Send one statement; a failure is reported later, from the timer. */
-static void conn_send(struct pgh_conn *c, const char *sql, unsigned flags,
-                      const struct pgh_query_ops *ops, void *arg)
+/*
+ * Send the whole pipeline c->pipe and its Sync: one round trip.  Every
+ * statement goes with the extended protocol, so text holding several
+ * statements is refused by the server before any of it runs.  A failure is
+ * reported later, from the timer.
+ */
+static void conn_pipeline_send(struct pgh_conn *c, const struct pgh_query_ops *ops, void *arg)
 {
 	const char *err = NULL;
-	int sent;
 
 	c->ops = ops;
 	c->arg = arg;
 	c->paused = false;
-	/* The extended protocol parses the whole text before running any of
-	 * it: several statements are refused with nothing executed. */
-	if (flags & PGH_QUERY_ONE_STATEMENT)
-		sent = PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0);
-	else
-		sent = PQsendQuery(c->pg, sql);
-	if (!sent)
+	c->pipe_pos = 0;
+	free(c->pipe_err);
+	c->pipe_err = NULL;
+	for (unsigned i = 0; err == NULL && i < c->pipe.n; i++)
+		if (!PQsendQueryParams(c->pg, c->pipe.sql[i], 0, NULL, NULL, NULL, NULL, 0))
+			err = PQerrorMessage(c->pg);
+	if (err == NULL && !PQpipelineSync(c->pg))
 		err = PQerrorMessage(c->pg);
-	else if ((flags & PGH_QUERY_SINGLE_ROW) && !PQsetSingleRowMode(c->pg))
-		err = "could not enter single-row mode";
-	else if (conn_flush(c) < 0)
+	if (err == NULL && conn_flush(c) < 0)
 		err = PQerrorMessage(c->pg);
 	if (err != NULL) {
 		/* libpq may have closed the socket already: stop watching its fd
@@ -611,21 +539,13 @@ static void conn_send(struct pgh_conn *c, const char *sql, unsigned flags,
 void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, unsigned flags,
                     const struct pgh_query_ops *ops, void *arg)
 {
-	char set[64];
-
 	if (c->state != PGH_CONN_BUSY)
 		pgh_bug("conn %u: query in state %s", c->id, pgh_conn_state_str(c->state));
-	c->q_sql = sql;
-	c->q_flags = flags;
-	c->q_ops = ops;
-	c->q_arg = arg;
-	if (timeout_ms != 0 && timeout_ms != c->stmt_timeout_ms) {
-		c->want_timeout_ms = timeout_ms;
-		snprintf(set, sizeof(set), "SET statement_timeout = %" PRIu64, timeout_ms);
-		conn_send(c, set, 0, &internal_ops, NULL);
-		return;
-	}
-	conn_send(c, sql, flags, ops, arg);
+	pgh_session_build(&c->pipe, c->pool->cfg, PQserverVersion(c->pg), sql, timeout_ms,
+	                  (flags & PGH_QUERY_COMMIT) != 0);
+	c->pipe_single_row = (flags & PGH_QUERY_SINGLE_ROW) != 0;
+	c->pipe_commit = (flags & PGH_QUERY_COMMIT) != 0;
+	conn_pipeline_send(c, ops, arg);
 }
 
 /* ---- socket events ------------------------------------------------------ */
@@ -688,28 +608,101 @@ static bool result_is_copy(const PGresult *res)
 	return st == PGRES_COPY_OUT || st == PGRES_COPY_IN || st == PGRES_COPY_BOTH;
 }
 
-/* Hand every complete result to the owner until libpq needs more bytes. */
+/*
+ * The results of a statement that is not the owner's: the first error before
+ * the owner's statement fails the pipeline; one after it (the trailer) leaves
+ * the session in a state nobody knows, so the connection is not reused.
+ */
+static void conn_internal_result(struct pgh_conn *c, PGresult *res)
+{
+	const char *sql = c->pipe.sql[c->pipe_pos];
+
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
+		char *msg = msg_dup(PQresultErrorMessage(res));
+
+		if (c->pipe_pos > c->pipe.main) {
+			pgh_warn("conn %u: \"%.60s\" failed: %s", c->id, sql, msg);
+			c->broken = true;
+		} else if (c->pipe_err == NULL) {
+			c->pipe_err = pgh_xasprintf("\"%.200s\": %s", sql, msg);
+		}
+		free(msg);
+	}
+	PQclear(res);
+}
+
+/* A statement's results are over (libpq said NULL): on to the next one. */
+static bool conn_next_statement(struct pgh_conn *c)
+{
+	c->pipe_pos++;
+	/* Single-row mode is chosen per statement, before its first result
+	 * is parsed: right now, before libpq reads on. */
+	if (c->pipe_pos == c->pipe.main && c->pipe_single_row && !PQsetSingleRowMode(c->pg)) {
+		conn_lost(c, "could not enter single-row mode");
+		return false;
+	}
+	return true;
+}
+
+/* The pipeline's Sync came back: the owner hears how it went. */
+static void conn_pipeline_done(struct pgh_conn *c)
+{
+	char *err = c->pipe_err;
+
+	c->pipe_err = NULL;
+	pgh_pipeline_clear(&c->pipe);
+	/* The owner may release, re-query or close: hands off. */
+	c->ops->done(c, err, c->arg);
+	free(err);
+}
+
+/* The owner's statement's result; false when the connection was given up. */
+static bool conn_owner_result(struct pgh_conn *c, PGresult *res)
+{
+	bool copy = result_is_copy(res);
+
+	if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+		PQclear(res); /* an earlier statement failed: pipe_err says why */
+		return true;
+	}
+	/* A statement without rows (PREPARE, DECLARE, LISTEN...) may leave
+	 * what a rollback does not undo: the session is not reused. */
+	if (PQresultStatus(res) == PGRES_COMMAND_OK && !c->pipe_commit)
+		c->broken = true;
+	if (!c->ops->result(c, res, c->arg))
+		c->paused = true;
+	if (copy) {
+		conn_lost(c, "COPY to or from the client is not supported: the "
+		             "connection was closed to end it");
+		return false;
+	}
+	return true;
+}
+
+/* Hand every complete result to whoever hears it until libpq needs more bytes. */
 static void conn_drain(struct pgh_conn *c)
 {
 	PGresult *res;
-	bool copy;
 
 	for (;;) {
-		while (!c->paused && !PQisBusy(c->pg)) {
+		/* Without a pipeline in flight (released, waiting for a cancel)
+		 * there is nothing to read: libpq would say NULL for ever. */
+		while (!c->paused && c->pipe.n > 0 && !PQisBusy(c->pg)) {
 			res = PQgetResult(c->pg);
 			if (res == NULL) {
-				/* The owner may release, re-query or close: hands off. */
-				c->ops->done(c, NULL, c->arg);
+				if (!conn_next_statement(c))
+					return;
+				continue;
+			}
+			if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+				PQclear(res);
+				conn_pipeline_done(c);
 				return;
 			}
-			copy = result_is_copy(res);
-			if (!c->ops->result(c, res, c->arg))
-				c->paused = true;
-			if (copy) {
-				conn_lost(c, "COPY to or from the client is not supported: the "
-				             "connection was closed to end it");
+			if (c->pipe_pos != c->pipe.main)
+				conn_internal_result(c, res);
+			else if (!conn_owner_result(c, res))
 				return;
-			}
 		}
 		if (c->paused || !conn_tls_pending(c))
 			break;
@@ -856,9 +849,16 @@ void pgh_conn_release(struct pgh_conn *c)
 		return;
 	}
 	uv_timer_stop(&c->timer);
-	if (c->broken || c->stale || p->closing || PQstatus(c->pg) != CONNECTION_OK ||
-	    PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+	if (c->broken || c->stale || p->closing || PQstatus(c->pg) != CONNECTION_OK) {
 		conn_close(c);
+	} else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		/* An error or a cancel skipped the ROLLBACK: end it before
+		 * anyone else gets the connection. */
+		c->resetting = true;
+		pgh_pipeline_single(&c->pipe, "ROLLBACK");
+		c->pipe_single_row = false;
+		conn_pipeline_send(c, &reset_ops, NULL);
+		return;
 	} else {
 		conn_become_idle(c);
 	}

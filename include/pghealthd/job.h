@@ -61,9 +61,8 @@ struct pgh_job_output {
 	/* The query is over (job->result says how); call pgh_job_complete() once
 	 * the output is settled, now or later. */
 	void (*finish)(struct pgh_job *job);
-	/* Send with PGH_QUERY_ONE_STATEMENT: text holding several statements is
-	 * refused before any of it runs. */
-	bool one_statement;
+	/* Commit the statement's transaction (exec); checks are rolled back. */
+	bool commit;
 };
 
 enum pgh_job_phase {

@@ -87,15 +87,16 @@ void pgh_pool_submit(struct pgh_pool *p, struct pgh_request *req);
 bool pgh_pool_withdraw(struct pgh_pool *p, struct pgh_request *req);
 
 enum {
-	PGH_QUERY_SINGLE_ROW = 1 << 0,    /* rows one PGresult each */
-	PGH_QUERY_ONE_STATEMENT = 1 << 1, /* extended protocol: several statements
-	                                     are refused before any runs */
+	PGH_QUERY_SINGLE_ROW = 1 << 0, /* rows one PGresult each */
+	PGH_QUERY_COMMIT = 1 << 1,     /* commit the statement's transaction (else roll back) */
 };
 
 /*
- * Send sql on a BUSY connection: first SET statement_timeout when the
- * session's value differs from timeout_ms (0 = leave it), then sql as
- * flags (PGH_QUERY_*) say.  Results arrive via ops.
+ * Run sql on a BUSY connection as session.h describes: in a transaction of
+ * its own with the configured settings and a server-side timeout of
+ * timeout_ms (0 = none), in one pipelined round trip.  Results of sql (only
+ * those) arrive via ops; done follows once the pipeline is over, errmsg
+ * saying why when the session's own statements failed.
  */
 void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, unsigned flags,
                     const struct pgh_query_ops *ops, void *arg);

@@ -1,0 +1,54 @@
+/*
+ * session.h - what every statement pghealthd runs is wrapped in, so that
+ * each check sees exactly the configured session and leaves nothing behind.
+ *
+ * A check goes to the server as one pipeline (extended protocol, one
+ * round trip, one Sync):
+ *
+ *   BEGIN
+ *   SELECT set_config('statement_timeout', ..., true), set_config('timezone', ..., true)
+ *          [, set_config('client_connection_check_interval', '1000', true)]
+ *   <each session_sql entry>
+ *   <the check's statement>                     (the owner's results)
+ *   SELECT pg_advisory_unlock_all()             (PostgreSQL only)
+ *   DEALLOCATE ALL                              (PostgreSQL only)
+ *   ROLLBACK                                    (COMMIT for exec)
+ *
+ * Every setting is the transaction's own, so through pgbouncer's transaction
+ * pooling it is in force on whichever server connection runs the check,
+ * and reaches no other client; whatever the check changes (SET, set_config,
+ * SET ROLE, search_path, temp tables, LISTEN, ...) is rolled back with it;
+ * session advisory locks and prepared statements, which a rollback keeps,
+ * are released.  A new connection
+ * runs the same prelude once (without a statement) to prove the settings.
+ */
+#ifndef PGHEALTHD_SESSION_H
+#define PGHEALTHD_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pghealthd/config.h"
+
+/* The statements of one pipeline, in order. */
+struct pgh_pipeline {
+	char **sql; /* owned */
+	unsigned n;
+	unsigned main; /* index of the owner's statement; n when there is none */
+};
+
+/*
+ * Build the pipeline for statement sql (NULL: the setup probe) with a
+ * server-side timeout of timeout_ms (0: none) on a server of
+ * server_version (PQserverVersion; Redshift reports 80002), ended by COMMIT
+ * when commit, else ROLLBACK.  Clear it with pgh_pipeline_clear().
+ */
+void pgh_session_build(struct pgh_pipeline *pl, const struct pgh_config *cfg, int server_version,
+                       const char *sql, uint64_t timeout_ms, bool commit);
+
+/* A pipeline of one statement, which is not the owner's (e.g. ROLLBACK). */
+void pgh_pipeline_single(struct pgh_pipeline *pl, const char *sql);
+
+void pgh_pipeline_clear(struct pgh_pipeline *pl);
+
+#endif

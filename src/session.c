@@ -1,0 +1,97 @@
+/*
+ * session.c - the statements around a check (see session.h).
+ *
+ * Owns the strings of the pipelines it builds, until pgh_pipeline_clear().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pghealthd/session.h"
+
+/* Redshift reports 8.0.2; PostgreSQL 12+ reports 120000 and up. */
+#define IS_POSTGRESQL(v) ((v) >= 90000)
+
+/* 'text' as an SQL literal: quotes doubled (standard_conforming_strings). */
+static char *literal(const char *text)
+{
+	size_t n = 2;
+	char *out, *o;
+
+	for (const char *p = text; *p; p++)
+		n += *p == '\'' ? 2 : 1;
+	o = out = pgh_xmalloc(n + 1);
+	*o++ = '\'';
+	for (const char *p = text; *p; p++) {
+		if (*p == '\'')
+			*o++ = '\'';
+		*o++ = *p;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+/* One SELECT of set_config(..., true) calls: the transaction's own settings. */
+static char *settings_sql(const struct pgh_config *cfg, int server_version, uint64_t timeout_ms)
+{
+	char *tz =
+	    literal(cfg->timezone != NULL && cfg->timezone[0] != '\0' ? cfg->timezone : "UTC");
+	char *sql;
+
+	sql = pgh_xasprintf("SELECT set_config('statement_timeout', '%llu', true), "
+	                    "set_config('timezone', %s, true)%s",
+	                    (unsigned long long)timeout_ms, tz,
+	                    /* PostgreSQL 14+ notices a closed client socket
+	                     * while a query runs: a query that swallows the
+	                     * cancel still ends soon after a dropped
+	                     * connection.  Older servers and Redshift lack it. */
+	                    /* (every second) */
+	                    server_version >= 140000
+	                        ? ", set_config('client_connection_check_interval', '1000', true)"
+	                        : "");
+	free(tz);
+	return sql;
+}
+
+static void push(struct pgh_pipeline *pl, char *sql)
+{
+	pl->sql = pgh_xrealloc(pl->sql, (pl->n + 1) * sizeof(*pl->sql));
+	pl->sql[pl->n++] = sql;
+}
+
+void pgh_session_build(struct pgh_pipeline *pl, const struct pgh_config *cfg, int server_version,
+                       const char *sql, uint64_t timeout_ms, bool commit)
+{
+	memset(pl, 0, sizeof(*pl));
+	push(pl, pgh_xstrdup("BEGIN"));
+	push(pl, settings_sql(cfg, server_version, timeout_ms));
+	for (size_t i = 0; i < cfg->session_sql.len; i++)
+		push(pl, pgh_xstrdup(cfg->session_sql.items[i]));
+	if (sql != NULL) {
+		push(pl, pgh_xstrdup(sql));
+		/* Session advisory locks and prepared statements outlive a
+		 * rollback (and, in transaction pooling, the client). */
+		if (IS_POSTGRESQL(server_version)) {
+			push(pl, pgh_xstrdup("SELECT pg_advisory_unlock_all()"));
+			push(pl, pgh_xstrdup("DEALLOCATE ALL"));
+		}
+	}
+	push(pl, pgh_xstrdup(commit ? "COMMIT" : "ROLLBACK"));
+	/* The owner's statement follows the prelude; without one, none is. */
+	pl->main = sql != NULL ? 2 + (unsigned)cfg->session_sql.len : pl->n;
+}
+
+void pgh_pipeline_single(struct pgh_pipeline *pl, const char *sql)
+{
+	memset(pl, 0, sizeof(*pl));
+	push(pl, pgh_xstrdup(sql));
+	pl->main = pl->n;
+}
+
+void pgh_pipeline_clear(struct pgh_pipeline *pl)
+{
+	for (unsigned i = 0; i < pl->n; i++)
+		free(pl->sql[i]);
+	free(pl->sql);
+	memset(pl, 0, sizeof(*pl));
+}
