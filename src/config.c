@@ -142,7 +142,9 @@ struct parse {
 	struct loc loc[N_OPTS];     /* where each global key was last set */
 	struct check_state *checks; /* parallel to cfg->checks */
 	size_t checks_cap;
-	char *err; /* "file:line: message" lines joined by '\n' */
+	size_t *by_name;    /* open addressing: 1 + index into cfg->checks, 0 = free */
+	size_t by_name_cap; /* a power of two, at least twice the checks */
+	char *err;          /* "file:line: message" lines joined by '\n' */
 	size_t err_len;
 	unsigned n_err;
 };
@@ -938,16 +940,54 @@ static int handler_cb(void *user, const char *section, const char *name, const c
 	return 1;
 }
 
+/* FNV-1a: check names are short; the table only has to spread them. */
+static size_t name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ull;
+	return (size_t)h;
+}
+
+/* The slot of name in the by-name table: its entry, or the free slot for it. */
+static size_t *name_slot(struct parse *p, const char *name)
+{
+	size_t mask = p->by_name_cap - 1, i = name_hash(name) & mask;
+
+	while (p->by_name[i] != 0 && strcmp(p->cfg->checks[p->by_name[i] - 1].name, name) != 0)
+		i = (i + 1) & mask;
+	return &p->by_name[i];
+}
+
+/* Keep the table at most half full: a pack of a thousand checks is parsed
+ * in linear time, not with a scan of every earlier check per section. */
+static void grow_by_name(struct parse *p)
+{
+	size_t n = p->cfg->n_checks;
+
+	if (2 * (n + 1) <= p->by_name_cap)
+		return;
+	free(p->by_name);
+	p->by_name_cap = p->by_name_cap ? 2 * p->by_name_cap : 64;
+	p->by_name = pgh_xcalloc(p->by_name_cap, sizeof(*p->by_name));
+	for (size_t i = 0; i < n; i++)
+		*name_slot(p, p->cfg->checks[i].name) = i + 1;
+}
+
 /* A [check:NAME] seen again continues the same check: keys merge into it. */
 static size_t find_or_add_check(struct pfile *f, const char *name)
 {
 	struct parse *p = f->p;
 	struct pgh_config *cfg = p->cfg;
 	struct pgh_check *c;
+	size_t *slot;
 
-	for (size_t i = 0; i < cfg->n_checks; i++)
-		if (strcmp(cfg->checks[i].name, name) == 0)
-			return i;
+	grow_by_name(p);
+	slot = name_slot(p, name);
+	if (*slot != 0)
+		return *slot - 1;
+	*slot = cfg->n_checks + 1;
 	if (cfg->n_checks == p->checks_cap) {
 		p->checks_cap = p->checks_cap ? 2 * p->checks_cap : 8;
 		cfg->checks = pgh_xrealloc(cfg->checks, p->checks_cap * sizeof(*cfg->checks));
@@ -1310,6 +1350,7 @@ int pgh_config_load(const char *path, struct pgh_config **out, char **err)
 	free(p.cwd);
 	strlist_free(&p.files);
 	free(p.checks);
+	free(p.by_name);
 	if (r < 0) {
 		*err = p.err;
 		pgh_config_free(cfg);
