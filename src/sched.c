@@ -58,20 +58,21 @@ struct pgh_sched {
 static void status_kick(struct pgh_sched *s);
 
 /*
- * A file an earlier process (or configuration) published for this check:
- * a failing first run keeps it, and status.csv names it.  One stat per
- * check, at start and at reload.
+ * The file a failed first run left in place, published by an earlier
+ * process or configuration, or NULL: status.csv names it.  One stat, only
+ * for a check that fails before it ever succeeded here.
  */
-static void slot_find_file(const struct pgh_sched *s, struct pgh_slot *slot)
+static char *slot_find_file(const struct pgh_sched *s, const struct pgh_slot *slot)
 {
 	char *name = pgh_xasprintf("%s.csv", slot->check->name);
 	char *path = pgh_xasprintf("%s/%s", s->cfg->output_dir, name);
 
-	if (access(path, F_OK) == 0)
-		slot->last.file = name;
-	else
+	if (access(path, F_OK) < 0) {
 		free(name);
+		name = NULL;
+	}
 	free(path);
+	return name;
 }
 
 struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
@@ -86,10 +87,8 @@ struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
 	s->arg = arg;
 	s->n_slots = cfg->n_checks;
 	s->slots = pgh_xcalloc(cfg->n_checks, sizeof(*s->slots));
-	for (size_t i = 0; i < cfg->n_checks; i++) {
+	for (size_t i = 0; i < cfg->n_checks; i++)
 		s->slots[i].check = &cfg->checks[i];
-		slot_find_file(s, &s->slots[i]);
-	}
 	return s;
 }
 
@@ -300,9 +299,11 @@ static void sched_job_done(struct pgh_job *job)
 	round_count(r, job->result.state);
 	/* A failed run left the previous file in place: status.csv keeps
 	 * naming it (and only it), so it never names a file that is gone. */
-	if (job->result.file == NULL && job->result.state != PGH_STATE_OK &&
-	    slot->last.file != NULL)
-		job->result.file = pgh_xstrdup(slot->last.file);
+	if (job->result.file == NULL && job->result.state != PGH_STATE_OK)
+		job->result.file =
+		    slot->has_result
+		        ? (slot->last.file != NULL ? pgh_xstrdup(slot->last.file) : NULL)
+		        : slot_find_file(s, slot);
 	pgh_result_move(&slot->last, &job->result);
 	slot->has_result = true;
 	slot->skipped = false; /* skipped only while this run was in flight */
