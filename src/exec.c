@@ -719,6 +719,36 @@ static bool json_text_strict(const char *p)
 	return true;
 }
 
+/*
+ * The request with every number outside strings replaced by 0: no member
+ * pghealthd reads is a number, and json-c 0.17+ in strict mode refuses an
+ * integer beyond uint64 that RFC 8259 allows (0.16 clamps it).  The text
+ * has passed json_text_strict(), so its numbers are well-formed.
+ */
+static char *numbers_zeroed(const char *text)
+{
+	char *out = pgh_xmalloc(strlen(text) + 1), *o = out;
+	bool in_string = false;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (in_string) {
+			if (*p == '\\' && p[1] != '\0')
+				*o++ = *p++;
+			else if (*p == '"')
+				in_string = false;
+		} else if (*p == '"') {
+			in_string = true;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			p += json_number_len(p) - 1;
+			*o++ = '0';
+			continue;
+		}
+		*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
 char *pgh_exec_parse_event(const char *text, bool *return_results, const char **why)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -727,12 +757,12 @@ char *pgh_exec_parse_event(const char *text, bool *return_results, const char **
 	 * single quotes, trailing commas and the like. */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	struct json_object *req, *v;
-	char *sql = NULL;
-	size_t len = strlen(text);
+	char *sql = NULL, *plain = json_text_strict(text) ? numbers_zeroed(text) : NULL;
+	size_t len = plain != NULL ? strlen(plain) : 0;
 
-	req = json_text_strict(text) ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
+	req = plain != NULL ? json_tokener_parse_ex(tok, plain, (int)len) : NULL;
 	if (req == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    strspn(text + json_tokener_get_parse_end(tok), " \t\r\n") !=
+	    strspn(plain + json_tokener_get_parse_end(tok), " \t\r\n") !=
 	        len - json_tokener_get_parse_end(tok)) {
 		*why = "Invalid JSON in request body";
 	} else if (!json_object_is_type(req, json_type_object)) {
@@ -755,6 +785,7 @@ char *pgh_exec_parse_event(const char *text, bool *return_results, const char **
 	}
 	json_object_put(req);
 	json_tokener_free(tok);
+	free(plain);
 	return sql;
 }
 

@@ -155,6 +155,12 @@ assert_eq '2 400' "$rc $(jget .statusCode)" "invalid JSON: 400"
 assert_eq '["error"]' "$(jget '.body | keys')" "400 body is {\"error\": ...}"
 event '[1, 2]'
 assert_eq '2 400' "$rc $(jget .statusCode)" "a JSON array: 400"
+# RFC 8259 puts no limit on numbers: a member pghealthd does not read may
+# hold any, whichever json-c the build has (0.17+ refuses them when strict).
+event '{"sql_query": "SELECT 1 AS x", "trace": 123456789012345678901234567890, "w": -1.5e300}'
+assert_eq '0 200' "$rc $(jget .statusCode)" "a request with an integer beyond uint64 in another member: 200"
+event '{"sql_query": "SELECT 1", "n": 01}'
+assert_eq '2 400' "$rc $(jget .statusCode)" "a number outside RFC 8259's grammar (01) is still a 400"
 event '{"sql_query": "SELECT * FROM no_such_table"}'
 assert_eq '1 500' "$rc $(jget .statusCode)" "query error: 500, exit 1"
 assert_eq '"error"' "$(jget .body.status)" "500 body status error"
