@@ -426,6 +426,8 @@ ALTER TABLE pgh_dead RESET (autovacuum_enabled);
 DROP TABLE pgh_fresh, pgh_blocked;
 SELECT pg_stat_reset();
 SELECT pg_stat_reset_shared('bgwriter');
+-- PostgreSQL 17 keeps the checkpoint counters apart: reset them too.
+SELECT pg_stat_reset_shared('checkpointer') WHERE current_setting('server_version_num')::int >= 170000;
 VACUUM ANALYZE pgh_dead;
 EOF
 wait_for "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name LIKE 'pgh\_%'" \
