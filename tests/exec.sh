@@ -12,16 +12,7 @@ mkdir -p "$work"
 printf '[target]\nconninfo =\n' >"$work/exec.ini"
 export PGHEALTHD_CONFIG=$work/exec.ini
 
-# exec SQL... -> $out (stdout) and $rc; stderr to $work/err
-run_exec() {
-	out=$(pgh exec "$@" 2>"$work/err")
-	rc=$?
-}
-
-# The JSON value and type of `.rows[0].COL`.
-jget() { # FILTER
-	jq -c "$1" <<<"$out"
-}
+. "$(dirname "$0")/exec-lib.sh"
 
 # ---- one query per type family: value and JSON type -----------------------
 run_exec "SELECT 1::int2 AS i2, 2147483647::int4 AS i4,
@@ -129,10 +120,6 @@ assert_eq 2 "$rc" "an unknown option exits 2"
 assert_eq '"error"' "$(jget .status)" "a bad request is a JSON error too"
 
 # ---- --event: the API's exact shape ------------------------------------------
-event() { # JSON
-	out=$(printf '%s' "$1" | pgh exec --event - 2>"$work/err")
-	rc=$?
-}
 event '{"sql_query": "SELECT 1 AS x, NULL AS y", "return_results": true}'
 assert_eq 0 "$rc" "event 200 exits 0"
 assert_eq 200 "$(jget .statusCode)" "statusCode 200"

@@ -14,15 +14,7 @@ mkdir -p "$work"
 printf '[target]\nconninfo =\n' >"$work/exec.ini"
 export PGHEALTHD_CONFIG=$work/exec.ini
 
-run_exec() {
-	out=$(pgh exec "$@" 2>"$work/err")
-	rc=$?
-}
-event() { # JSON
-	out=$(printf '%s' "$1" | pgh exec --event - 2>"$work/err")
-	rc=$?
-}
-jget() { jq -c "$1" <<<"$out"; }
+. "$(dirname "$0")/exec-lib.sh"
 count() { pgsql -c "SELECT count(*) FROM sales_log"; }
 
 # ---- the executor's documented examples ---------------------------------------
