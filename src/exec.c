@@ -273,7 +273,7 @@ static void spool_row(struct exec *x, bool first, const char *json)
  * back an INSERT ... RETURNING that had more rows than the cap, while the
  * answer said "finished".
  */
-static bool exec_row(struct pgh_job *job, const PGresult *res)
+static bool exec_row(struct pgh_job *job, const PGresult *res, int r)
 {
 	struct exec *x = job->data;
 	struct json_object *row;
@@ -291,8 +291,8 @@ static bool exec_row(struct pgh_job *job, const PGresult *res)
 	for (int i = 0; i < x->ncols; i++) {
 		struct json_object *v = NULL;
 
-		if (!PQgetisnull(res, 0, i))
-			v = pgh_exec_value(x->cols[i].type, PQgetvalue(res, 0, i));
+		if (!PQgetisnull(res, r, i))
+			v = pgh_exec_value(x->cols[i].type, PQgetvalue(res, r, i));
 		json_object_object_add(row, x->cols[i].name, v);
 	}
 	spool_row(x, x->returned == 1, json_object_to_json_string_ext(row, JSON_FLAGS));
@@ -328,14 +328,14 @@ static void exec_pool_closed(void *arg)
 }
 
 /* Names for the column types the built-in table does not know. */
-static bool lookup_row(struct pgh_job *job, const PGresult *res)
+static bool lookup_row(struct pgh_job *job, const PGresult *res, int r)
 {
 	struct exec *x = job->data;
-	Oid oid = (Oid)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	Oid oid = (Oid)strtoul(PQgetvalue(res, r, 0), NULL, 10);
 
 	for (int i = 0; i < x->ncols; i++)
 		if (x->cols[i].type == oid && x->cols[i].type_name == NULL)
-			x->cols[i].type_name = pgh_xstrdup(PQgetvalue(res, 0, 1));
+			x->cols[i].type_name = pgh_xstrdup(PQgetvalue(res, r, 1));
 	return true;
 }
 

@@ -261,7 +261,7 @@ static void job_open_sink(struct pgh_job *job, const PGresult *res)
  * size the worst case, encode, commit what was used.  NULL is asked for
  * only when a value is empty (libpq gives NULLs length 0).
  */
-static void job_write_row(struct pgh_job *job, const PGresult *res)
+static void job_write_row(struct pgh_job *job, const PGresult *res, int row)
 {
 	int n = PQnfields(res);
 	size_t bound = 1 + (size_t)n;
@@ -273,8 +273,8 @@ static void job_write_row(struct pgh_job *job, const PGresult *res)
 		job->row_lens = pgh_xrealloc(job->row_lens, job->row_cap * sizeof(*job->row_lens));
 	}
 	for (int i = 0; i < n; i++) {
-		job->row_vals[i] = PQgetvalue(res, 0, i);
-		job->row_lens[i] = (size_t)PQgetlength(res, 0, i);
+		job->row_vals[i] = PQgetvalue(res, row, i);
+		job->row_lens[i] = (size_t)PQgetlength(res, row, i);
 		/* A huge value gets its exact size, not twice its size. */
 		bound += job->row_lens[i] < PGH_EXACT_SIZE_FROM
 		             ? pgh_csv_bound(job->row_lens[i])
@@ -286,14 +286,14 @@ static void job_write_row(struct pgh_job *job, const PGresult *res)
 
 		if (i > 0)
 			*p++ = ',';
-		if (len > 0 || !PQgetisnull(res, 0, i))
+		if (len > 0 || !PQgetisnull(res, row, i))
 			p += pgh_csv_encode(p, job->row_vals[i], len, n == 1);
 	}
 	*p++ = '\n';
 	pgh_sink_commit(job->sink, (size_t)(p - dst));
 }
 
-static void job_row(struct pgh_job *job, const PGresult *res)
+static void job_row(struct pgh_job *job, const PGresult *res, int row)
 {
 	uint64_t max = job->check->max_rows;
 
@@ -310,15 +310,15 @@ static void job_row(struct pgh_job *job, const PGresult *res)
 		return;
 	}
 	job->result.rows++;
-	if (!job->out->row(job, res))
+	if (!job->out->row(job, res, row))
 		job->paused = true;
 }
 
-static bool csv_row(struct pgh_job *job, const PGresult *res)
+static bool csv_row(struct pgh_job *job, const PGresult *res, int row)
 {
 	if (job->sink == NULL)
 		job_open_sink(job, res);
-	job_write_row(job, res);
+	job_write_row(job, res, row);
 	return !pgh_sink_full(job->sink);
 }
 
@@ -364,15 +364,20 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 		job_fail(job, PGH_STATE_ERROR,
 		         "the SQL returns more than one result set: one statement at a time "
 		         "(session settings go in session_sql)");
-	if (!job->described && (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK)) {
+	if (!job->described && (PGH_ROWS_PARTIAL(st) || st == PGRES_TUPLES_OK)) {
 		job->described = true;
 		if (job->out->describe != NULL)
 			job->out->describe(job, res);
 	}
+	if (PGH_ROWS_PARTIAL(st)) {
+		/* A chunk is written whole even when the output asks to pause:
+		 * its rows are already in memory. */
+		for (int i = 0, n = PQntuples(res); i < n; i++)
+			job_row(job, res, i);
+		PQclear(res);
+		return !job->paused;
+	}
 	switch (st) {
-	case PGRES_SINGLE_TUPLE:
-		job_row(job, res);
-		break;
 	case PGRES_TUPLES_OK:
 		job->set_done = true;
 		break;

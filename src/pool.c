@@ -631,13 +631,23 @@ static void conn_internal_result(struct pgh_conn *c, PGresult *res)
 	PQclear(res);
 }
 
+/* Rows a few at a time for the statement about to be read (see pool.h). */
+static bool conn_partial_rows(struct pgh_conn *c)
+{
+#ifdef LIBPQ_HAS_CHUNK_MODE
+	return PQsetChunkedRowsMode(c->pg, PGH_CHUNK_ROWS) == 1;
+#else
+	return PQsetSingleRowMode(c->pg) == 1;
+#endif
+}
+
 /* A statement's results are over (libpq said NULL): on to the next one. */
 static bool conn_next_statement(struct pgh_conn *c)
 {
 	c->pipe_pos++;
 	/* Single-row mode is chosen per statement, before its first result
 	 * is parsed: right now, before libpq reads on. */
-	if (c->pipe_pos == c->pipe.main && c->pipe_single_row && !PQsetSingleRowMode(c->pg)) {
+	if (c->pipe_pos == c->pipe.main && c->pipe_single_row && !conn_partial_rows(c)) {
 		conn_lost(c, "could not enter single-row mode");
 		return false;
 	}

@@ -53,8 +53,9 @@ typedef void (*pgh_job_done_cb)(struct pgh_job *job);
 struct pgh_job_output {
 	/* The first result that describes the columns (optional). */
 	void (*describe)(struct pgh_job *job, const PGresult *res);
-	/* One row; return false to pause reading until pgh_job_resume(). */
-	bool (*row)(struct pgh_job *job, const PGresult *res);
+	/* Row `row` of res; return false to pause reading until
+	 * pgh_job_resume() (the rest of res still arrives). */
+	bool (*row)(struct pgh_job *job, const PGresult *res, int row);
 	/* A statement without a result set finished (PGRES_COMMAND_OK).  NULL:
 	 * that is an error (a check must return rows). */
 	void (*command)(struct pgh_job *job, const PGresult *res);

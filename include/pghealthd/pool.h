@@ -86,8 +86,20 @@ void pgh_pool_submit(struct pgh_pool *p, struct pgh_request *req);
  * granted nor failed will run for it.  False when it is not queued. */
 bool pgh_pool_withdraw(struct pgh_pool *p, struct pgh_request *req);
 
+/*
+ * Rows arrive a few at a time: libpq 17's chunked mode (PGRES_TUPLES_CHUNK,
+ * up to PGH_CHUNK_ROWS rows a result) where the build has it, else
+ * single-row mode (PGRES_SINGLE_TUPLE).  Memory stays bounded either way.
+ */
+#define PGH_CHUNK_ROWS 64
+#ifdef LIBPQ_HAS_CHUNK_MODE
+#define PGH_ROWS_PARTIAL(st) ((st) == PGRES_SINGLE_TUPLE || (st) == PGRES_TUPLES_CHUNK)
+#else
+#define PGH_ROWS_PARTIAL(st) ((st) == PGRES_SINGLE_TUPLE)
+#endif
+
 enum {
-	PGH_QUERY_SINGLE_ROW = 1 << 0, /* rows one PGresult each */
+	PGH_QUERY_SINGLE_ROW = 1 << 0, /* rows a few at a time (see above) */
 	PGH_QUERY_COMMIT = 1 << 1,     /* commit the statement's transaction (else roll back) */
 };
 
