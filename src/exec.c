@@ -678,8 +678,10 @@ static size_t json_number_len(const char *p)
 		while (*q >= '0' && *q <= '9')
 			q++;
 	}
-	/* "01" or "1.": the number ends where the grammar does, or not at all. */
-	if ((*q >= '0' && *q <= '9') || *q == '.')
+	/* "01", "1." or "1e5e3": the number ends where the grammar does, or
+	 * not at all (numbers_zeroed() would otherwise join the rest to it). */
+	if ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' || *q == '+' ||
+	    *q == '-')
 		return 0;
 	return (size_t)(q - p);
 }
