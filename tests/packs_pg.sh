@@ -78,32 +78,14 @@ wait_for() {
 }
 
 # ---- configurations ----------------------------------------------------------
+# shellcheck source=tests/packs-lib.sh
+. "$here/packs-lib.sh"
+
 # The pack as shipped, with the lowered thresholds given as extra lines.
 new_config() { # FILE [SESSION_SQL...]
-	local f=$1 s
+	local f=$1
 	shift
-	{
-		cat <<EOF
-[target]
-conninfo = host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$PGUSER
-timezone = UTC
-session_sql = SET lock_timeout = '1s'
-EOF
-		for s in "$@"; do
-			echo "session_sql = $s"
-		done
-		cat <<EOF
-
-[pool]
-max_connections = 3
-
-[run]
-output_dir = $out
-fsync = false
-history = 0
-include = $pack
-EOF
-	} >"$f"
+	pack_config "$f" "$PGUSER" "$PGDATABASE" "$out" "$@"
 }
 
 lowered=(

@@ -100,34 +100,8 @@ wait_for "SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 
 	"replication connection"
 
 # ---- configurations ----------------------------------------------------------
-# new_config FILE ROLE DBNAME OUTDIR [SESSION_SQL...]: the pack as shipped.
-new_config() {
-	local f=$1 role=$2 db=$3 out=$4 s
-	shift 4
-	mkdir -p "$out"
-	{
-		cat <<EOF
-[target]
-conninfo = host='$PGHOST' port=$PGPORT dbname=$db user=$role
-timezone = UTC
-session_sql = SET lock_timeout = '1s'
-EOF
-		for s in "$@"; do
-			echo "session_sql = $s"
-		done
-		cat <<EOF
-
-[pool]
-max_connections = 3
-
-[run]
-output_dir = $out
-fsync = false
-history = 0
-include = $pack
-EOF
-	} >"$f"
-}
+# shellcheck source=tests/packs-lib.sh
+. "$here/packs-lib.sh"
 
 lowered=(
 	"SET pghealthd.table_bloat_estimate.min_bloat_bytes = 0"
@@ -141,7 +115,7 @@ run_as() {
 	shift 4
 	round=$name
 	out=$work/$name/out
-	new_config "$conf" "$role" "$db" "$out" "$@"
+	pack_config "$conf" "$role" "$db" "$out" "$@"
 	run_once "$conf" "$rc" "$round ($role): exit code"
 	if ! status_sql "$out" "SELECT \"check\", state, rows,
 			replace(coalesce(error, ''), E'\n', ' ') FROM status ORDER BY 1" \
