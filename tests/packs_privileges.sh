@@ -35,45 +35,8 @@ mkdir -p "$work"
 [ -f "$pack" ] || die "no check pack at $pack"
 npack=$(grep -c '^\[check:' "$pack")
 
-# ---- background sessions ---------------------------------------------------
-# bg_start NAME [CONNINFO]: a psql session fed from a fifo, so it stays open
-# (idle, or idle in a transaction) until the test ends.
-declare -A bg_pid bg_fd
-bg_start() {
-	local name=$1 fifo=$work/$1.fifo fd
-	mkfifo "$fifo"
-	PGAPPNAME=$name PGOPTIONS='-c client_min_messages=warning' \
-		psql -X -q -o /dev/null ${2:+"$2"} <"$fifo" >"$work/$name.log" 2>&1 &
-	bg_pid[$name]=$!
-	exec {fd}>"$fifo"
-	bg_fd[$name]=$fd
-}
-
-bg_send() {
-	printf '%s\n' "$2" >&"${bg_fd[$1]}"
-}
-
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	local name fd
-	for name in "${!bg_fd[@]}"; do
-		fd=${bg_fd[$name]}
-		exec {fd}>&-
-		kill "${bg_pid[$name]}" 2>/dev/null || true
-		wait "${bg_pid[$name]}" 2>/dev/null || true
-	done
-}
-trap cleanup EXIT
-
-# wait_for SQL MESSAGE: poll until SQL returns t (10 s at most).
-wait_for() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(pgsql -c "$1" 2>/dev/null)" = t ] && return 0
-		sleep 0.1
-	done
-	die "timed out waiting for: $2"
-}
+# shellcheck source=tests/packs-lib.sh
+. "$here/packs-lib.sh"
 
 # ---- the problems, created as superuser --------------------------------------
 pgsql >/dev/null <<'EOF' || die "setup failed"
@@ -100,9 +63,6 @@ wait_for "SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 
 	"replication connection"
 
 # ---- configurations ----------------------------------------------------------
-# shellcheck source=tests/packs-lib.sh
-. "$here/packs-lib.sh"
-
 lowered=(
 	"SET pghealthd.table_bloat_estimate.min_bloat_bytes = 0"
 	"SET pghealthd.idle_in_transaction.min_age = '0'"
