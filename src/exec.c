@@ -679,7 +679,7 @@ static size_t json_number_len(const char *p)
 			q++;
 	}
 	/* "01", "1." or "1e5e3": the number ends where the grammar does, or
-	 * not at all (numbers_zeroed() would otherwise join the rest to it). */
+	 * not at all (json_text_plain() would otherwise join the rest to it). */
 	if ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' || *q == '+' ||
 	    *q == '-')
 		return 0;
@@ -687,61 +687,40 @@ static size_t json_number_len(const char *p)
 }
 
 /*
- * What json-c's strict mode still lets through, checked before json-c
- * parses: NaN and Infinity (outside strings, strict JSON has no 'N' or
- * 'I'), numbers outside RFC 8259's grammar (01, 1., -.5), and raw control
- * characters inside strings.
- */
-static bool json_text_strict(const char *p)
-{
-	bool in_string = false;
-
-	for (; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-		size_t n;
-
-		if (in_string) {
-			if (c < 0x20)
-				return false;
-			if (c == '\\' && p[1] != '\0')
-				p++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == 'N' || c == 'I' || c == '.') {
-			return false;
-		} else if (c == '-' || (c >= '0' && c <= '9')) {
-			n = json_number_len(p);
-			if (n == 0)
-				return false;
-			p += n - 1;
-		}
-	}
-	return true;
-}
-
-/*
- * The request with every number outside strings replaced by 0: no member
+ * One pass over the request text, outside strings, before json-c sees it.
+ * It refuses what json-c's strict mode still lets through: NaN and Infinity
+ * (outside strings, strict JSON has no 'N' or 'I'), numbers outside
+ * RFC 8259's grammar (01, 1., -.5, 1e5e3), and raw control characters inside
+ * strings.  It returns a copy in which every number is 0: no member
  * pghealthd reads is a number, and json-c 0.17+ in strict mode refuses an
- * integer beyond uint64 that RFC 8259 allows (0.16 clamps it).  The text
- * has passed json_text_strict(), so its numbers are well-formed.
+ * integer beyond uint64 that RFC 8259 allows (0.16 clamps it).  NULL when
+ * the text is not strict JSON; the copy is the caller's.
  */
-static char *numbers_zeroed(const char *text)
+static char *json_text_plain(const char *text)
 {
 	char *out = pgh_xmalloc(strlen(text) + 1), *o = out;
 	bool in_string = false;
 
 	for (const char *p = text; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		size_t n;
+
 		if (in_string) {
-			if (*p == '\\' && p[1] != '\0')
+			if (c < 0x20)
+				goto bad;
+			if (c == '\\' && p[1] != '\0')
 				*o++ = *p++;
-			else if (*p == '"')
+			else if (c == '"')
 				in_string = false;
-		} else if (*p == '"') {
+		} else if (c == '"') {
 			in_string = true;
-		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-			p += json_number_len(p) - 1;
+		} else if (c == 'N' || c == 'I' || c == '.') {
+			goto bad;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			n = json_number_len(p);
+			if (n == 0)
+				goto bad;
+			p += n - 1;
 			*o++ = '0';
 			continue;
 		}
@@ -749,6 +728,9 @@ static char *numbers_zeroed(const char *text)
 	}
 	*o = '\0';
 	return out;
+bad:
+	free(out);
+	return NULL;
 }
 
 char *pgh_exec_parse_event(const char *text, bool *return_results, const char **why)
@@ -759,7 +741,7 @@ char *pgh_exec_parse_event(const char *text, bool *return_results, const char **
 	 * single quotes, trailing commas and the like. */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	struct json_object *req, *v;
-	char *sql = NULL, *plain = json_text_strict(text) ? numbers_zeroed(text) : NULL;
+	char *sql = NULL, *plain = json_text_plain(text);
 	size_t len = plain != NULL ? strlen(plain) : 0;
 
 	req = plain != NULL ? json_tokener_parse_ex(tok, plain, (int)len) : NULL;
