@@ -360,10 +360,6 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 	ExecStatusType st = PQresultStatus(res);
 
 	(void)c;
-	if (job->set_done && st != PGRES_FATAL_ERROR)
-		job_fail(job, PGH_STATE_ERROR,
-		         "the SQL returns more than one result set: one statement at a time "
-		         "(session settings go in session_sql)");
 	if (!job->described && (PGH_ROWS_PARTIAL(st) || st == PGRES_TUPLES_OK)) {
 		job->described = true;
 		if (job->out->describe != NULL)
@@ -379,10 +375,8 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 	}
 	switch (st) {
 	case PGRES_TUPLES_OK:
-		job->set_done = true;
 		break;
 	case PGRES_COMMAND_OK:
-		job->set_done = true;
 		if (job->out->command != NULL)
 			job->out->command(job, res);
 		else
@@ -390,7 +384,6 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 			         "the check's SQL returns no rows: it must be a query");
 		break;
 	case PGRES_EMPTY_QUERY:
-		job->set_done = true;
 		job_fail(job, PGH_STATE_ERROR, "the SQL is empty");
 		break;
 	case PGRES_FATAL_ERROR:

@@ -58,6 +58,16 @@ assert_file_exists "$out/keep.csv" "at reload: the kept check's file stays"
 assert_file_exists "$out/notes.csv" "at reload: a file pghealthd did not write stays"
 stop_daemon "$dpid" 3000 "after a reload that dropped a check" "$work/gone.log"
 
+# A check of two statements fails, and neither of them ran.
+pgsql -c "CREATE TABLE promises_t (a int)"
+conf=$work/two.ini
+write_config "$conf" "$work/out-two" 1s 2
+add_check "$conf" two "INSERT INTO promises_t VALUES (1); SELECT 1 AS one"
+run_once "$conf" 3 "a check of two statements"
+assert_contains "$(status_sql "$work/out-two" "SELECT error FROM status WHERE \"check\" = 'two'")" \
+	"multiple commands" "a check of two statements: the server's reason"
+assert_eq 0 "$(pgsql -c "SELECT count(*) FROM promises_t")" "a check of two statements: nothing ran"
+
 # ===========================================================================
 # 2. once with an unusable output_dir
 # ===========================================================================

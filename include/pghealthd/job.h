@@ -84,7 +84,6 @@ struct pgh_job {
 	struct pgh_sink *sink; /* from the first row until published */
 	uv_timer_t deadline;   /* client-side timeout */
 	bool deadline_open;
-	bool set_done;  /* the first result set has ended */
 	bool cancelled; /* a cancel was sent (timeout or max_rows) */
 	uint64_t t0;    /* uv_hrtime() at start */
 	struct pgh_result result;
