@@ -58,15 +58,18 @@ struct pgh_sched {
 static void status_kick(struct pgh_sched *s);
 
 /*
- * The file a failed first run left in place, published by an earlier
- * process or configuration, or NULL: status.csv names it.  One stat, only
- * for a check that fails before it ever succeeded here.
+ * The file a failed run leaves in place, or NULL: the latest run's file,
+ * or, before any run here, one an earlier process or configuration
+ * published (one stat, only then).  status.csv names it.
  */
-static char *slot_find_file(const struct pgh_sched *s, const struct pgh_slot *slot)
+static char *slot_kept_file(const struct pgh_sched *s, const struct pgh_slot *slot)
 {
-	char *name = pgh_xasprintf("%s.csv", slot->check->name);
-	char *path = pgh_xasprintf("%s/%s", s->cfg->output_dir, name);
+	char *name, *path;
 
+	if (slot->has_result)
+		return slot->last.file != NULL ? pgh_xstrdup(slot->last.file) : NULL;
+	name = pgh_xasprintf("%s.csv", slot->check->name);
+	path = pgh_xasprintf("%s/%s", s->cfg->output_dir, name);
 	if (access(path, F_OK) < 0) {
 		free(name);
 		name = NULL;
@@ -300,10 +303,7 @@ static void sched_job_done(struct pgh_job *job)
 	/* A failed run left the previous file in place: status.csv keeps
 	 * naming it (and only it), so it never names a file that is gone. */
 	if (job->result.file == NULL && job->result.state != PGH_STATE_OK)
-		job->result.file =
-		    slot->has_result
-		        ? (slot->last.file != NULL ? pgh_xstrdup(slot->last.file) : NULL)
-		        : slot_find_file(s, slot);
+		job->result.file = slot_kept_file(s, slot);
 	pgh_result_move(&slot->last, &job->result);
 	slot->has_result = true;
 	slot->skipped = false; /* skipped only while this run was in flight */
