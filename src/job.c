@@ -189,7 +189,9 @@ static void csv_finish(struct pgh_job *job)
 		pgh_sink_finish(job->sink, !job_failed_already(job), job_sink_done);
 		return;
 	}
-	if (!job_failed_already(job))
+	/* Most checks find nothing most of the time: no unlink (a trip
+	 * through the threadpool) for a file known to be absent. */
+	if (!job_failed_already(job) && !job->no_file)
 		job_remove_stale(job);
 	pgh_job_complete(job);
 }

@@ -4,10 +4,10 @@
  * Owns: the slots and their latest results, the running jobs (until their
  * done callback), the rounds in progress, and the status sink.
  */
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "pghealthd/job.h"
 #include "pghealthd/log.h"
@@ -30,6 +30,7 @@ struct pgh_slot {
 	struct pgh_result last;  /* latest finished run */
 	bool has_result;
 	bool skipped; /* a round skipped it while running was in flight */
+	bool file;    /* before any result: <check>.csv was in output_dir */
 };
 
 struct pgh_sched {
@@ -60,22 +61,63 @@ static void status_kick(struct pgh_sched *s);
 /*
  * The file a failed run leaves in place, or NULL: the latest run's file,
  * or, before any run here, one an earlier process or configuration
- * published (one stat, only then).  status.csv names it.
+ * published.  status.csv names it.
  */
-static char *slot_kept_file(const struct pgh_sched *s, const struct pgh_slot *slot)
+static char *slot_kept_file(const struct pgh_slot *slot)
 {
-	char *name, *path;
-
 	if (slot->has_result)
 		return slot->last.file != NULL ? pgh_xstrdup(slot->last.file) : NULL;
-	name = pgh_xasprintf("%s.csv", slot->check->name);
-	path = pgh_xasprintf("%s/%s", s->cfg->output_dir, name);
-	if (access(path, F_OK) < 0) {
-		free(name);
-		name = NULL;
+	return slot->file ? pgh_xasprintf("%s.csv", slot->check->name) : NULL;
+}
+
+/* Whether the check's CSV may exist now (a stale one is removed on "no rows"). */
+static bool slot_may_have_file(const struct pgh_slot *slot)
+{
+	return slot->has_result ? slot->last.file != NULL : slot->file;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Which checks have a CSV in output_dir already: one listing, instead of a
+ * stat (or an unlink) per check.  A directory that cannot be read counts
+ * every file as present, which only costs the unlinks.
+ */
+static void sched_scan_files(struct pgh_sched *s)
+{
+	DIR *d = opendir(s->cfg->output_dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < s->n_slots; i++)
+		s->slots[i].file = d == NULL;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len < 5 || e->d_name[0] == '.' || strcmp(e->d_name + len - 4, ".csv") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap > 0 ? cap * 2 : 64;
+			names = pgh_xrealloc(names, cap * sizeof(*names));
+		}
+		names[n++] = pgh_xstrndup(e->d_name, len - 4);
 	}
-	free(path);
-	return name;
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < s->n_slots; i++) {
+		const char *key = s->slots[i].check->name;
+
+		s->slots[i].file = bsearch(&key, names, n, sizeof(*names), name_cmp) != NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
@@ -92,6 +134,7 @@ struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
 	s->slots = pgh_xcalloc(cfg->n_checks, sizeof(*s->slots));
 	for (size_t i = 0; i < cfg->n_checks; i++)
 		s->slots[i].check = &cfg->checks[i];
+	sched_scan_files(s);
 	return s;
 }
 
@@ -303,7 +346,7 @@ static void sched_job_done(struct pgh_job *job)
 	/* A failed run left the previous file in place: status.csv keeps
 	 * naming it (and only it), so it never names a file that is gone. */
 	if (job->result.file == NULL && job->result.state != PGH_STATE_OK)
-		job->result.file = slot_kept_file(s, slot);
+		job->result.file = slot_kept_file(slot);
 	pgh_result_move(&slot->last, &job->result);
 	slot->has_result = true;
 	slot->skipped = false; /* skipped only while this run was in flight */
@@ -349,6 +392,7 @@ uint64_t pgh_sched_round(struct pgh_sched *s)
 		slot->round = r;
 		slot->running =
 		    pgh_job_new(s->loop, s->pool, s->cfg, slot->check, sched_job_done, slot);
+		slot->running->no_file = !slot_may_have_file(slot);
 		r->pending++;
 		s->running++;
 		pgh_job_start(slot->running);

@@ -31,26 +31,49 @@ static char *literal(const char *text)
 	return out;
 }
 
-/* One SELECT of set_config(..., true) calls: the transaction's own settings. */
-static char *settings_sql(const struct pgh_config *cfg, int server_version, uint64_t timeout_ms)
+/*
+ * The session's own TimeZone, set once when the connection is made: a
+ * check's change to it is rolled back with the check, and pgbouncer
+ * restores a client's TimeZone on every server connection it lends it.
+ */
+static char *timezone_sql(const struct pgh_config *cfg)
 {
 	char *tz =
 	    literal(cfg->timezone != NULL && cfg->timezone[0] != '\0' ? cfg->timezone : "UTC");
-	char *sql;
+	char *sql = pgh_xasprintf("SELECT set_config('timezone', %s, false)", tz);
 
-	sql = pgh_xasprintf("SELECT set_config('statement_timeout', '%llu', true), "
-	                    "set_config('timezone', %s, true)%s",
-	                    (unsigned long long)timeout_ms, tz,
-	                    /* PostgreSQL 14+ notices a closed client socket
-	                     * while a query runs: a query that swallows the
-	                     * cancel still ends soon after a dropped
-	                     * connection.  Older servers and Redshift lack it. */
-	                    /* (every second) */
-	                    server_version >= 140000
-	                        ? ", set_config('client_connection_check_interval', '1000', true)"
-	                        : "");
 	free(tz);
 	return sql;
+}
+
+/*
+ * One SELECT of set_config(..., true) calls: the transaction's own settings.
+ * Built again only when the timeout differs from the last pipeline's.
+ */
+static const char *settings_sql(struct pgh_session *s, int server_version, uint64_t timeout_ms)
+{
+	if (s->settings != NULL && s->timeout_ms == timeout_ms)
+		return s->settings;
+	free(s->settings);
+	s->timeout_ms = timeout_ms;
+	s->settings =
+	    pgh_xasprintf("SELECT set_config('statement_timeout', '%llu', true)%s",
+	                  (unsigned long long)timeout_ms,
+	                  /* PostgreSQL 14+ notices a closed client socket
+	                   * while a query runs: a query that swallows the
+	                   * cancel still ends soon after a dropped
+	                   * connection.  Older servers and Redshift lack it. */
+	                  /* (every second) */
+	                  server_version >= 140000
+	                      ? ", set_config('client_connection_check_interval', '1000', true)"
+	                      : "");
+	return s->settings;
+}
+
+void pgh_session_clear(struct pgh_session *s)
+{
+	free(s->settings);
+	memset(s, 0, sizeof(*s));
 }
 
 static void push(struct pgh_pipeline *pl, char *sql)
@@ -59,12 +82,13 @@ static void push(struct pgh_pipeline *pl, char *sql)
 	pl->sql[pl->n++] = sql;
 }
 
-void pgh_session_build(struct pgh_pipeline *pl, const struct pgh_config *cfg, int server_version,
-                       const char *sql, uint64_t timeout_ms, bool commit)
+void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s,
+                       const struct pgh_config *cfg, int server_version, const char *sql,
+                       uint64_t timeout_ms, bool commit)
 {
 	memset(pl, 0, sizeof(*pl));
 	push(pl, pgh_xstrdup("BEGIN"));
-	push(pl, settings_sql(cfg, server_version, timeout_ms));
+	push(pl, pgh_xstrdup(settings_sql(s, server_version, timeout_ms)));
 	for (size_t i = 0; i < cfg->session_sql.len; i++)
 		push(pl, pgh_xstrdup(cfg->session_sql.items[i]));
 	if (sql != NULL) {
@@ -77,6 +101,10 @@ void pgh_session_build(struct pgh_pipeline *pl, const struct pgh_config *cfg, in
 		}
 	}
 	push(pl, pgh_xstrdup(commit ? "COMMIT" : "ROLLBACK"));
+	/* The setup: TimeZone for the session, after the probe's rollback
+	 * (everything before a Sync shares one transaction). */
+	if (sql == NULL)
+		push(pl, timezone_sql(cfg));
 	/* The owner's statement follows the prelude; without one, none is. */
 	pl->main = sql != NULL ? 2 + (unsigned)cfg->session_sql.len : pl->n;
 }

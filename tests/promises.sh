@@ -3,7 +3,8 @@
 # would:
 #  1. a check that is removed or disabled leaves no <check>.csv behind, at
 #     start (from the previous process's status.csv) and at reload; nothing
-#     else in the directory is touched
+#     else in the directory is touched; a running daemon removes a check's
+#     file whenever it returns no rows, and only then
 #  2. once with an unusable output_dir exits 73 (a broken installation),
 #     not 3 (a result)
 #  3. check-config's output is valid input: it loads back to the same
@@ -57,6 +58,31 @@ sleep 1.2
 assert_file_exists "$out/keep.csv" "at reload: the kept check's file stays"
 assert_file_exists "$out/notes.csv" "at reload: a file pghealthd did not write stays"
 stop_daemon "$dpid" 3000 "after a reload that dropped a check" "$work/gone.log"
+
+# One daemon: a check's file comes and goes with its rows, round after
+# round, and at a reload (pghealthd knows which files exist without asking
+# the filesystem for every empty result).
+pgsql -c "CREATE TABLE promises_flip (a int)"
+conf=$work/flip.ini
+out=$work/out-flip
+mkdir -p "$out"
+echo "1" >"$out/flip.csv" # a stale file from before
+write_config "$conf" "$out" 300ms 2
+add_check "$conf" flip "SELECT a FROM promises_flip"
+start_daemon "$conf" "$work/flip.log"
+wait_for 5000 test ! -e "$out/flip.csv" || fail "a stale file goes at the first empty result"
+pgsql -c "INSERT INTO promises_flip VALUES (1)"
+wait_for 5000 test -e "$out/flip.csv" || fail "rows: the file appears"
+pgsql -c "DELETE FROM promises_flip"
+wait_for 5000 test ! -e "$out/flip.csv" || fail "no rows again: the file goes"
+pgsql -c "INSERT INTO promises_flip VALUES (2)"
+wait_for 5000 test -e "$out/flip.csv" || fail "rows again: the file is back"
+kill -HUP "$dpid"
+sleep 0.5
+pgsql -c "DELETE FROM promises_flip"
+wait_for 5000 test ! -e "$out/flip.csv" || fail "after a reload, no rows: the file goes"
+ok "a check's file follows its rows across rounds and a reload"
+stop_daemon "$dpid" 3000 "after the file came and went" "$work/flip.log"
 
 # A check of two statements fails, and neither of them ran.
 pgsql -c "CREATE TABLE promises_t (a int)"

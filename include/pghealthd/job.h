@@ -93,6 +93,7 @@ struct pgh_job {
 	const char **row_vals; /* the current row's values, reused per row */
 	size_t *row_lens;
 	size_t row_cap;
+	bool no_file; /* the check's CSV is known not to exist: nothing to remove */
 	pgh_job_done_cb done;
 	void *data; /* the scheduler's */
 };

@@ -6,7 +6,7 @@
  * round trip, one Sync):
  *
  *   BEGIN
- *   SELECT set_config('statement_timeout', ..., true), set_config('timezone', ..., true)
+ *   SELECT set_config('statement_timeout', ..., true)
  *          [, set_config('client_connection_check_interval', '1000', true)]
  *   <each session_sql entry>
  *   <the check's statement>                     (the owner's results)
@@ -19,8 +19,10 @@
  * and reaches no other client; whatever the check changes (SET, set_config,
  * SET ROLE, search_path, temp tables, LISTEN, ...) is rolled back with it;
  * session advisory locks and prepared statements, which a rollback keeps,
- * are released.  A new connection
- * runs the same prelude once (without a statement) to prove the settings.
+ * are released.  A new connection runs the same prelude once (without a
+ * statement) to prove the settings, then sets the session's TimeZone, which
+ * every check's rollback restores and pgbouncer carries from one server
+ * connection to the next (it tracks TimeZone for each client).
  */
 #ifndef PGHEALTHD_SESSION_H
 #define PGHEALTHD_SESSION_H
@@ -37,14 +39,23 @@ struct pgh_pipeline {
 	unsigned main; /* index of the owner's statement; n when there is none */
 };
 
+/* What a connection keeps from one pipeline to the next. */
+struct pgh_session {
+	uint64_t timeout_ms;
+	char *settings; /* the settings statement for timeout_ms, or NULL */
+};
+
+void pgh_session_clear(struct pgh_session *s);
+
 /*
  * Build the pipeline for statement sql (NULL: the setup probe) with a
  * server-side timeout of timeout_ms (0: none) on a server of
  * server_version (PQserverVersion; Redshift reports 80002), ended by COMMIT
  * when commit, else ROLLBACK.  Clear it with pgh_pipeline_clear().
  */
-void pgh_session_build(struct pgh_pipeline *pl, const struct pgh_config *cfg, int server_version,
-                       const char *sql, uint64_t timeout_ms, bool commit);
+void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s,
+                       const struct pgh_config *cfg, int server_version, const char *sql,
+                       uint64_t timeout_ms, bool commit);
 
 /* A pipeline of one statement, which is not the owner's (e.g. ROLLBACK). */
 void pgh_pipeline_single(struct pgh_pipeline *pl, const char *sql);
