@@ -50,11 +50,11 @@ struct pgh_conn {
 	 * it: the owner's statement's results go to ops, the others' do not. */
 	struct pgh_pipeline pipe;
 	struct pgh_session session; /* what the next pipeline may reuse */
-	unsigned pipe_pos;    /* the statement whose results are being read */
-	bool pipe_single_row; /* the owner's statement in single-row mode */
-	bool pipe_commit;     /* the owner's transaction is committed (exec) */
-	char *pipe_err;       /* first error of a statement before the owner's */
-	bool resetting;       /* BUSY, released: a ROLLBACK before going idle */
+	unsigned pipe_pos;          /* the statement whose results are being read */
+	bool pipe_single_row;       /* the owner's statement in single-row mode */
+	bool pipe_commit;           /* the owner's transaction is committed (exec) */
+	char *pipe_err;             /* first error of a statement before the owner's */
+	bool resetting;             /* BUSY, released: a ROLLBACK before going idle */
 	const struct pgh_query_ops *ops;
 	void *arg;
 
@@ -298,7 +298,8 @@ static void conn_connected(struct pgh_conn *c)
 	}
 	conn_set_state(c, PGH_CONN_SETUP);
 	pgh_debug("conn %u: connected, cancel key pid %d", c->id, PQbackendPID(c->pg));
-	pgh_session_build(&c->pipe, &c->session, c->pool->cfg, PQserverVersion(c->pg), NULL, 0, false);
+	pgh_session_build(&c->pipe, &c->session, c->pool->cfg, PQserverVersion(c->pg), NULL, 0,
+	                  false);
 	c->pipe_single_row = false;
 	conn_pipeline_send(c, &setup_ops, NULL);
 }
@@ -543,8 +544,8 @@ void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, un
 {
 	if (c->state != PGH_CONN_BUSY)
 		pgh_bug("conn %u: query in state %s", c->id, pgh_conn_state_str(c->state));
-	pgh_session_build(&c->pipe, &c->session, c->pool->cfg, PQserverVersion(c->pg), sql, timeout_ms,
-	                  (flags & PGH_QUERY_COMMIT) != 0);
+	pgh_session_build(&c->pipe, &c->session, c->pool->cfg, PQserverVersion(c->pg), sql,
+	                  timeout_ms, (flags & PGH_QUERY_COMMIT) != 0);
 	c->pipe_single_row = (flags & PGH_QUERY_SINGLE_ROW) != 0;
 	c->pipe_commit = (flags & PGH_QUERY_COMMIT) != 0;
 	conn_pipeline_send(c, ops, arg);

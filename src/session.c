@@ -82,9 +82,8 @@ static void push(struct pgh_pipeline *pl, char *sql)
 	pl->sql[pl->n++] = sql;
 }
 
-void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s,
-                       const struct pgh_config *cfg, int server_version, const char *sql,
-                       uint64_t timeout_ms, bool commit)
+void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const struct pgh_config *cfg,
+                       int server_version, const char *sql, uint64_t timeout_ms, bool commit)
 {
 	memset(pl, 0, sizeof(*pl));
 	push(pl, pgh_xstrdup("BEGIN"));

@@ -53,9 +53,8 @@ void pgh_session_clear(struct pgh_session *s);
  * server_version (PQserverVersion; Redshift reports 80002), ended by COMMIT
  * when commit, else ROLLBACK.  Clear it with pgh_pipeline_clear().
  */
-void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s,
-                       const struct pgh_config *cfg, int server_version, const char *sql,
-                       uint64_t timeout_ms, bool commit);
+void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const struct pgh_config *cfg,
+                       int server_version, const char *sql, uint64_t timeout_ms, bool commit);
 
 /* A pipeline of one statement, which is not the owner's (e.g. ROLLBACK). */
 void pgh_pipeline_single(struct pgh_pipeline *pl, const char *sql);
