@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pghealthd/csvout.h"
 #include "pghealthd/daemon.h"
 #include "pghealthd/log.h"
 #include "pghealthd/notify.h"
@@ -116,7 +117,7 @@ static void remove_dropped_checks(struct pgh_daemon *d, const struct pgh_config 
 			kept = cfg->checks[j].enabled && strcmp(cfg->checks[j].name, c->name) == 0;
 		if (kept || !c->enabled)
 			continue;
-		name = pgh_xasprintf("%s.csv", c->name);
+		name = pgh_csv_file_name(c->name);
 		pgh_info("check %s is no longer configured: removing %s/%s", c->name,
 		         old->output_dir, name);
 		pgh_sink_unlink(&d->loop, old->output_dir, name);

@@ -63,8 +63,7 @@ struct exec {
 	uv_loop_t loop;
 	struct pgh_config *cfg;
 	struct pgh_pool *pool;
-	struct pgh_check check;
-	struct pgh_check lookup; /* type names the built-in table lacks */
+	char *lookup_sql; /* type names the built-in table lacks */
 	struct exec_column *cols;
 	int ncols;
 	FILE *spool;           /* rows, comma-separated JSON objects */
@@ -243,10 +242,11 @@ struct json_object *pgh_exec_value(unsigned int type, const char *v)
 
 /* ---- the job's output --------------------------------------------------- */
 
-static void exec_describe(struct pgh_job *job, const PGresult *res)
+static void exec_describe(struct pgh_job *job, void *ctx, const PGresult *res)
 {
-	struct exec *x = job->data;
+	struct exec *x = ctx;
 
+	(void)job;
 	x->ncols = PQnfields(res);
 	x->cols = pgh_xcalloc((size_t)x->ncols, sizeof(*x->cols));
 	for (int i = 0; i < x->ncols; i++) {
@@ -273,11 +273,12 @@ static void spool_row(struct exec *x, bool first, const char *json)
  * back an INSERT ... RETURNING that had more rows than the cap, while the
  * answer said "finished".
  */
-static bool exec_row(struct pgh_job *job, const PGresult *res, int r)
+static bool exec_row(struct pgh_job *job, void *ctx, const PGresult *res, int r)
 {
-	struct exec *x = job->data;
+	struct exec *x = ctx;
 	struct json_object *row;
 
+	(void)job;
 	if (x->max_rows > 0 && x->returned >= x->max_rows) {
 		x->truncated = true;
 		return true;
@@ -300,16 +301,18 @@ static bool exec_row(struct pgh_job *job, const PGresult *res, int r)
 	return true;
 }
 
-static void exec_finish(struct pgh_job *job)
+static void exec_finish(struct pgh_job *job, void *ctx)
 {
+	(void)ctx;
 	pgh_job_complete(job);
 }
 
 /* DML and DDL: finished, with the rows the statement affected. */
-static void exec_command(struct pgh_job *job, const PGresult *res)
+static void exec_command(struct pgh_job *job, void *ctx, const PGresult *res)
 {
-	struct exec *x = job->data;
+	struct exec *x = ctx;
 
+	(void)job;
 	x->command = true;
 	x->affected = strtoull(PQcmdTuples((PGresult *)res), NULL, 10);
 }
@@ -319,7 +322,6 @@ static const struct pgh_job_output exec_output = {
     .row = exec_row,
     .command = exec_command,
     .finish = exec_finish,
-    .commit = true,
 };
 
 static void exec_pool_closed(void *arg)
@@ -328,9 +330,9 @@ static void exec_pool_closed(void *arg)
 }
 
 /* Names for the column types the built-in table does not know. */
-static bool lookup_row(struct pgh_job *job, const PGresult *res, int r)
+static bool lookup_row(struct pgh_job *job, void *ctx, const PGresult *res, int r)
 {
-	struct exec *x = job->data;
+	struct exec *x = ctx;
 	Oid oid = (Oid)strtoul(PQgetvalue(res, r, 0), NULL, 10);
 
 	for (int i = 0; i < x->ncols; i++)
@@ -349,14 +351,15 @@ static void lookup_done(struct pgh_job *job)
 	struct exec *x = job->data;
 
 	pgh_job_free(job);
-	free((char *)x->lookup.sql);
-	x->lookup.sql = NULL;
+	free(x->lookup_sql);
+	x->lookup_sql = NULL;
 	pgh_pool_close(x->pool, exec_pool_closed, x);
 }
 
 /* One more query on the same connection when a column type is not known. */
 static bool exec_start_lookup(struct exec *x)
 {
+	struct pgh_query q = {.name = "exec-types", .timeout_ms = 5000};
 	char *sql = NULL, *tmp;
 	struct pgh_job *job;
 
@@ -370,14 +373,11 @@ static bool exec_start_lookup(struct exec *x)
 	}
 	if (sql == NULL)
 		return false;
-	x->lookup.name = "exec-types";
-	x->lookup.sql =
+	x->lookup_sql =
 	    pgh_xasprintf("SELECT oid, typname FROM pg_catalog.pg_type WHERE oid IN (%s)", sql);
 	free(sql);
-	x->lookup.timeout_ms = 5000;
-	x->lookup.enabled = true;
-	job = pgh_job_new(&x->loop, x->pool, x->cfg, &x->lookup, lookup_done, x);
-	pgh_job_set_output(job, &lookup_output);
+	q.sql = x->lookup_sql;
+	job = pgh_job_new(&x->loop, x->pool, x->cfg, &q, &lookup_output, x, lookup_done, x);
 	pgh_job_start(job);
 	return true;
 }
@@ -389,7 +389,7 @@ static void exec_job_done(struct pgh_job *job)
 
 	pgh_result_move(&x->result, &job->result);
 	pgh_job_free(job);
-	ok = x->result.state != PGH_STATE_ERROR && x->result.state != PGH_STATE_TIMEOUT;
+	ok = x->result.state != PGH_CHECK_ERROR && x->result.state != PGH_CHECK_TIMEOUT;
 	if (ok && x->return_results && !x->command && exec_start_lookup(x))
 		return;
 	pgh_pool_close(x->pool, exec_pool_closed, x);
@@ -561,6 +561,8 @@ static int spool_fail(const struct exec *x, const char *what, int err)
 
 static int exec_run(struct exec *x)
 {
+	/* max_rows caps the answer (exec_row), not the statement. */
+	struct pgh_query q = {.name = "exec", .commit = true};
 	struct pgh_job *job;
 	int r;
 
@@ -574,19 +576,15 @@ static int exec_run(struct exec *x)
 		return spool_fail(x, "create", -r);
 	}
 	uuid_v4(x->statement_id);
-	x->check.name = "exec";
-	x->check.sql = (char *)x->sql;
-	x->check.timeout_ms = x->timeout_ms;
-	x->check.max_rows = 0; /* exec_row() caps the answer */
-	x->check.enabled = true;
+	q.sql = x->sql;
+	q.timeout_ms = x->timeout_ms;
 	x->pool = pgh_pool_new(&x->loop, x->cfg);
-	job = pgh_job_new(&x->loop, x->pool, x->cfg, &x->check, exec_job_done, x);
-	pgh_job_set_output(job, &exec_output);
+	job = pgh_job_new(&x->loop, x->pool, x->cfg, &q, &exec_output, x, exec_job_done, x);
 	pgh_job_start(job);
 	uv_run(&x->loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&x->loop) != 0)
 		pgh_bug("exec: handles left open at exit");
-	if (x->result.state == PGH_STATE_ERROR || x->result.state == PGH_STATE_TIMEOUT)
+	if (x->result.state == PGH_CHECK_ERROR || x->result.state == PGH_CHECK_TIMEOUT)
 		return exec_fail(x, PGH_EXEC_FAILED,
 		                 x->result.error != NULL ? x->result.error : "query failed");
 	if (spool_settle(x) != 0)

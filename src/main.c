@@ -81,20 +81,6 @@ static void tune_environment(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/*
- * status.csv older than this means the daemon is not running rounds: three
- * intervals plus the longest check timeout.
- */
-static uint64_t status_max_age(const struct pgh_config *cfg)
-{
-	uint64_t longest = cfg->timeout_ms;
-
-	for (size_t i = 0; i < cfg->n_checks; i++)
-		if (cfg->checks[i].enabled && cfg->checks[i].timeout_ms > longest)
-			longest = cfg->checks[i].timeout_ms;
-	return 3 * cfg->interval_ms + longest;
-}
-
 /* run, once, check-config and status: load the configuration, then act. */
 static int run_command(const char *cmd, const char *path)
 {
@@ -110,7 +96,7 @@ static int run_command(const char *cmd, const char *path)
 	if (strcmp(cmd, "status") == 0) {
 		r = pgh_status_show(cfg->output_dir, stdout,
 		                    isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0'),
-		                    status_max_age(cfg));
+		                    pgh_status_max_age(cfg));
 		pgh_config_free(cfg);
 		return r;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pghealthd/csvout.h"
 #include "pghealthd/job.h"
 #include "pghealthd/log.h"
 #include "pghealthd/sched.h"
@@ -26,6 +27,7 @@ struct pgh_round {
 struct pgh_slot {
 	const struct pgh_check *check;
 	struct pgh_job *running; /* NULL when idle */
+	struct pgh_csv_out out;  /* running's output */
 	struct pgh_round *round; /* the round that launched running */
 	struct pgh_result last;  /* latest finished run */
 	bool has_result;
@@ -67,7 +69,7 @@ static char *slot_kept_file(const struct pgh_slot *slot)
 {
 	if (slot->has_result)
 		return slot->last.file != NULL ? pgh_xstrdup(slot->last.file) : NULL;
-	return slot->file ? pgh_xasprintf("%s.csv", slot->check->name) : NULL;
+	return slot->file ? pgh_csv_file_name(slot->check->name) : NULL;
 }
 
 /* Whether the check's CSV may exist now (a stale one is removed on "no rows"). */
@@ -100,13 +102,16 @@ static void sched_scan_files(struct pgh_sched *s)
 	while ((e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
 
-		if (len < 5 || e->d_name[0] == '.' || strcmp(e->d_name + len - 4, ".csv") != 0)
+		size_t ext = sizeof(PGH_CSV_EXT) - 1;
+
+		if (len <= ext || e->d_name[0] == '.' ||
+		    strcmp(e->d_name + len - ext, PGH_CSV_EXT) != 0)
 			continue;
 		if (n == cap) {
 			cap = cap > 0 ? cap * 2 : 64;
 			names = pgh_xrealloc(names, cap * sizeof(*names));
 		}
-		names[n++] = pgh_xstrndup(e->d_name, len - 4);
+		names[n++] = pgh_xstrndup(e->d_name, len - ext);
 	}
 	closedir(d);
 	qsort(names, n, sizeof(*names), name_cmp);
@@ -173,7 +178,7 @@ static size_t status_entries(struct pgh_sched *s, struct pgh_status_entry *e)
 			continue;
 		e[n].check = slot->check->name;
 		e[n].severity = slot->check->severity;
-		e[n].state = slot->skipped ? PGH_STATE_SKIPPED : slot->last.state;
+		e[n].state = slot->skipped ? PGH_CHECK_SKIPPED : slot->last.state;
 		e[n].result = &slot->last;
 		n++;
 	}
@@ -198,14 +203,14 @@ static void round_count(struct pgh_round *r, enum pgh_check_state st)
 {
 	r->sum.ran++;
 	switch (st) {
-	case PGH_STATE_OK:
+	case PGH_CHECK_OK:
 		r->sum.ok++;
 		break;
-	case PGH_STATE_FINDINGS:
-	case PGH_STATE_TRUNCATED:
+	case PGH_CHECK_FINDINGS:
+	case PGH_CHECK_TRUNCATED:
 		r->sum.findings++;
 		break;
-	case PGH_STATE_TIMEOUT:
+	case PGH_CHECK_TIMEOUT:
 		r->sum.timeouts++;
 		break;
 	default:
@@ -345,7 +350,7 @@ static void sched_job_done(struct pgh_job *job)
 	round_count(r, job->result.state);
 	/* A failed run left the previous file in place: status.csv keeps
 	 * naming it (and only it), so it never names a file that is gone. */
-	if (job->result.file == NULL && job->result.state != PGH_STATE_OK)
+	if (job->result.file == NULL && job->result.state != PGH_CHECK_OK)
 		job->result.file = slot_kept_file(slot);
 	pgh_result_move(&slot->last, &job->result);
 	slot->has_result = true;
@@ -353,6 +358,7 @@ static void sched_job_done(struct pgh_job *job)
 	slot->running = NULL;
 	slot->round = NULL;
 	pgh_job_free(job);
+	pgh_csv_out_clear(&slot->out);
 	s->running--;
 	round_unref(r);
 	sched_maybe_stopped(s);
@@ -366,6 +372,23 @@ static bool check_due(const struct pgh_sched *s, const struct pgh_check *c, uint
 		return true;
 	every = c->interval_ms / s->cfg->interval_ms;
 	return (round_no - 1) % every == 0;
+}
+
+/* A run of the slot's check, writing its CSV. */
+static struct pgh_job *sched_job_new(struct pgh_sched *s, struct pgh_slot *slot)
+{
+	const struct pgh_check *c = slot->check;
+	struct pgh_query q = {
+	    .name = c->name,
+	    .sql = c->sql,
+	    .timeout_ms = c->timeout_ms,
+	    .max_rows = c->max_rows,
+	    .check = c,
+	};
+
+	pgh_csv_out_init(&slot->out, s->loop, s->cfg, c, !slot_may_have_file(slot));
+	return pgh_job_new(s->loop, s->pool, s->cfg, &q, &pgh_csv_output, &slot->out,
+	                   sched_job_done, slot);
 }
 
 uint64_t pgh_sched_round(struct pgh_sched *s)
@@ -390,9 +413,7 @@ uint64_t pgh_sched_round(struct pgh_sched *s)
 			continue;
 		}
 		slot->round = r;
-		slot->running =
-		    pgh_job_new(s->loop, s->pool, s->cfg, slot->check, sched_job_done, slot);
-		slot->running->no_file = !slot_may_have_file(slot);
+		slot->running = sched_job_new(s, slot);
 		r->pending++;
 		s->running++;
 		pgh_job_start(slot->running);

@@ -45,7 +45,7 @@ void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_op
 	if (o->history != NULL && o->history_keep > 0) {
 		s->history_dir = pgh_xasprintf("%s/history/%s", o->dir, o->history);
 		s->history_name = pgh_xstrdup(o->history);
-		s->stamp_name = pgh_xasprintf("%s.csv", o->stamp);
+		s->stamp_name = pgh_xstrdup(o->stamp);
 		s->history_keep = o->history_keep;
 	}
 	s->fill_cap = PGH_SINK_FLUSH_BYTES + 64 * 1024;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pghealthd/csv.h"
+#include "pghealthd/csvout.h"
 #include "pghealthd/log.h"
 #include "pghealthd/status.h"
 
@@ -72,7 +73,7 @@ static void plugin_names(FILE *out, const struct pgh_status_entry *e, size_t n, 
 
 static bool has_findings(const struct pgh_status_entry *e)
 {
-	return e->state == PGH_STATE_FINDINGS || e->state == PGH_STATE_TRUNCATED;
+	return e->state == PGH_CHECK_FINDINGS || e->state == PGH_CHECK_TRUNCATED;
 }
 
 static bool is_critical(const struct pgh_status_entry *e)
@@ -87,7 +88,7 @@ static bool is_warning(const struct pgh_status_entry *e)
 
 static bool is_failed(const struct pgh_status_entry *e)
 {
-	return e->state == PGH_STATE_ERROR || e->state == PGH_STATE_TIMEOUT;
+	return e->state == PGH_CHECK_ERROR || e->state == PGH_CHECK_TIMEOUT;
 }
 
 void pgh_status_plugin_line(FILE *out, const struct pgh_status_entry *e, size_t n, int verdict,
@@ -96,7 +97,7 @@ void pgh_status_plugin_line(FILE *out, const struct pgh_status_entry *e, size_t 
 	size_t ok = 0, findings = 0, failed = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		ok += e[i].state == PGH_STATE_OK;
+		ok += e[i].state == PGH_CHECK_OK;
 		findings += has_findings(&e[i]);
 		failed += is_failed(&e[i]);
 	}
@@ -115,9 +116,9 @@ int pgh_status_verdict(const struct pgh_status_entry *e, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		bool findings =
-		    e[i].state == PGH_STATE_FINDINGS || e[i].state == PGH_STATE_TRUNCATED;
+		    e[i].state == PGH_CHECK_FINDINGS || e[i].state == PGH_CHECK_TRUNCATED;
 
-		if (e[i].state == PGH_STATE_ERROR || e[i].state == PGH_STATE_TIMEOUT)
+		if (e[i].state == PGH_CHECK_ERROR || e[i].state == PGH_CHECK_TIMEOUT)
 			unknown = true;
 		else if (findings && e[i].severity == PGH_SEV_CRITICAL)
 			critical = true;
@@ -163,9 +164,9 @@ static void prom_checks(struct pgh_sink *sink, const struct pgh_status_entry *e,
 	prom_header(sink, metric, type, help);
 	for (size_t i = 0; i < n; i++) {
 		const struct pgh_result *r = e[i].result;
-		bool failed = e[i].state == PGH_STATE_ERROR || e[i].state == PGH_STATE_TIMEOUT;
+		bool failed = e[i].state == PGH_CHECK_ERROR || e[i].state == PGH_CHECK_TIMEOUT;
 		bool findings =
-		    e[i].state == PGH_STATE_FINDINGS || e[i].state == PGH_STATE_TRUNCATED;
+		    e[i].state == PGH_CHECK_FINDINGS || e[i].state == PGH_CHECK_TRUNCATED;
 
 		prom_line(sink, "%s{check=\"%s\",severity=\"%s\"} ", metric, e[i].check,
 		          pgh_severity_str(e[i].severity));
@@ -231,6 +232,16 @@ void pgh_status_render_prom(struct pgh_sink *sink, const struct pgh_status_entry
 }
 
 /* ---- reading status.csv back (pghealthd status) ----------------------- */
+
+uint64_t pgh_status_max_age(const struct pgh_config *cfg)
+{
+	uint64_t longest = cfg->timeout_ms;
+
+	for (size_t i = 0; i < cfg->n_checks; i++)
+		if (cfg->checks[i].enabled && cfg->checks[i].timeout_ms > longest)
+			longest = cfg->checks[i].timeout_ms;
+	return 3 * cfg->interval_ms + longest;
+}
 
 #define STATUS_COLS 8
 
@@ -345,10 +356,10 @@ static void table_print(const struct status_table *t, FILE *out, bool color)
 
 static enum pgh_check_state state_parse(const char *s)
 {
-	for (int st = PGH_STATE_OK; st <= PGH_STATE_TRUNCATED; st++)
+	for (int st = PGH_CHECK_OK; st <= PGH_CHECK_TRUNCATED; st++)
 		if (strcmp(s, pgh_check_state_str((enum pgh_check_state)st)) == 0)
 			return (enum pgh_check_state)st;
-	return PGH_STATE_ERROR;
+	return PGH_CHECK_ERROR;
 }
 
 static enum pgh_severity severity_parse(const char *s)
@@ -442,7 +453,7 @@ int pgh_status_remove_gone(const char *dir, const struct pgh_config *cfg)
 
 		if (!safe_check_name(name) || check_enabled(cfg, name))
 			continue;
-		file = pgh_xasprintf("%s/%s.csv", dir, name);
+		file = pgh_xasprintf("%s/%s" PGH_CSV_EXT, dir, name);
 		if (unlink(file) == 0) {
 			pgh_info("removed %s: check %s is no longer configured", file, name);
 			n++;

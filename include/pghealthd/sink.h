@@ -38,7 +38,7 @@ struct pgh_sink_opts {
 	const char *name;      /* final file name inside dir */
 	bool fsync;            /* fsync file and directory on publish */
 	const char *history;   /* NULL, or a sub-directory of dir/history to keep copies in */
-	const char *stamp;     /* history copy's base name (".csv" is appended) */
+	const char *stamp;     /* the history copy's file name */
 	unsigned history_keep; /* newest copies kept in dir/history/<history> */
 };
 
@@ -58,7 +58,7 @@ struct pgh_sink {
 	char *tmp_name;     /* .name.tmp */
 	char *history_dir;  /* dir/history/<history>, or NULL (for messages) */
 	char *history_name; /* <history>: the check's directory under history/ */
-	char *stamp_name;   /* <stamp>.csv */
+	char *stamp_name;   /* the history copy's file name */
 	unsigned history_keep;
 	bool fsync;
 	bool finishing; /* pgh_sink_finish() was called */

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "pghealthd/config.h"
-#include "pghealthd/job.h"
+#include "pghealthd/result.h"
 #include "pghealthd/sink.h"
 
 struct pgh_status_entry {
@@ -55,6 +55,12 @@ int pgh_status_verdict(const struct pgh_status_entry *e, size_t n);
  */
 void pgh_status_plugin_line(FILE *out, const struct pgh_status_entry *e, size_t n, int verdict,
                             uint64_t duration_ms);
+
+/*
+ * How old status.csv may be before `pghealthd status` says the daemon is
+ * not running rounds: three intervals plus the longest check timeout.
+ */
+uint64_t pgh_status_max_age(const struct pgh_config *cfg);
 
 /*
  * `pghealthd status`: read dir/status.csv, print it as an aligned table

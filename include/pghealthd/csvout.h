@@ -1,0 +1,46 @@
+/*
+ * csvout.h - the check CSV: a job output that streams a check's rows into
+ * output_dir/<check>.csv through a sink (header first, the server's
+ * COPY ... CSV HEADER dialect), and owns that file's name and its
+ * publication: a run with rows replaces the file (and adds a history copy),
+ * a run without rows removes it, a failed run leaves it as it was.
+ *
+ * Ownership: the scheduler embeds a struct pgh_csv_out per running check,
+ * initialises it before the job starts, passes pgh_csv_output and the struct
+ * to pgh_job_new(), and clears it after the job's done callback.
+ */
+#ifndef PGHEALTHD_CSVOUT_H
+#define PGHEALTHD_CSVOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pghealthd/config.h"
+#include "pghealthd/job.h"
+#include "pghealthd/sink.h"
+
+/* Every file a check publishes is <check> followed by this. */
+#define PGH_CSV_EXT ".csv"
+
+/* "<check>.csv", allocated. */
+char *pgh_csv_file_name(const char *check);
+
+struct pgh_csv_out {
+	uv_loop_t *loop;
+	const struct pgh_config *cfg;
+	const struct pgh_check *check;
+	bool no_file;          /* <check>.csv is known not to exist: nothing to remove */
+	struct pgh_job *job;   /* from the first row: whom a drained sink resumes */
+	struct pgh_sink *sink; /* from the first row until published */
+	const char **vals;     /* the current row's values, reused per row */
+	size_t *lens;
+	size_t cap;
+};
+
+void pgh_csv_out_init(struct pgh_csv_out *o, uv_loop_t *loop, const struct pgh_config *cfg,
+                      const struct pgh_check *check, bool no_file);
+void pgh_csv_out_clear(struct pgh_csv_out *o);
+
+extern const struct pgh_job_output pgh_csv_output;
+
+#endif
