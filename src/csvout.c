@@ -122,7 +122,7 @@ static void csv_write_row(struct pgh_csv_out *o, const PGresult *res, int row)
 	pgh_sink_commit(o->sink, (size_t)(p - dst));
 }
 
-static bool csv_row(struct pgh_job *job, void *ctx, const PGresult *res, int row)
+static bool csv_row_cb(struct pgh_job *job, void *ctx, const PGresult *res, int row)
 {
 	struct pgh_csv_out *o = ctx;
 
@@ -153,7 +153,7 @@ static void csv_sink_done_cb(struct pgh_sink *sink, int status)
 }
 
 /* Publish or discard the file; a run without rows removes a stale one. */
-static void csv_finish(struct pgh_job *job, void *ctx)
+static void csv_finish_cb(struct pgh_job *job, void *ctx)
 {
 	struct pgh_csv_out *o = ctx;
 	char *name;
@@ -173,6 +173,6 @@ static void csv_finish(struct pgh_job *job, void *ctx)
 }
 
 const struct pgh_job_output pgh_csv_output = {
-    .row = csv_row,
-    .finish = csv_finish,
+    .row = csv_row_cb,
+    .finish = csv_finish_cb,
 };

@@ -55,7 +55,7 @@ static void handle_noop_close_cb(uv_handle_t *h)
 }
 
 /* Both halves are down: close our own handles; uv_run() then returns. */
-static void daemon_part_stopped(void *arg)
+static void daemon_part_stopped_cb(void *arg)
 {
 	struct pgh_daemon *d = arg;
 
@@ -78,8 +78,8 @@ static void daemon_shutdown(struct pgh_daemon *d)
 	uv_timer_stop(&d->apply);
 	d->stop_pending = 2;
 	/* The pool cancels and fails in-flight work; jobs then discard temp files. */
-	pgh_sched_stop(d->sched, daemon_part_stopped, d);
-	pgh_pool_close(d->pool, daemon_part_stopped, d);
+	pgh_sched_stop(d->sched, daemon_part_stopped_cb, d);
+	pgh_pool_close(d->pool, daemon_part_stopped_cb, d);
 }
 
 static void daemon_round(struct pgh_daemon *d);

@@ -242,7 +242,7 @@ struct json_object *pgh_exec_value(unsigned int type, const char *v)
 
 /* ---- the job's output --------------------------------------------------- */
 
-static void exec_describe(struct pgh_job *job, void *ctx, const PGresult *res)
+static void exec_describe_cb(struct pgh_job *job, void *ctx, const PGresult *res)
 {
 	struct exec *x = ctx;
 
@@ -273,7 +273,7 @@ static void spool_row(struct exec *x, bool first, const char *json)
  * back an INSERT ... RETURNING that had more rows than the cap, while the
  * answer said "finished".
  */
-static bool exec_row(struct pgh_job *job, void *ctx, const PGresult *res, int r)
+static bool exec_row_cb(struct pgh_job *job, void *ctx, const PGresult *res, int r)
 {
 	struct exec *x = ctx;
 	struct json_object *row;
@@ -301,14 +301,14 @@ static bool exec_row(struct pgh_job *job, void *ctx, const PGresult *res, int r)
 	return true;
 }
 
-static void exec_finish(struct pgh_job *job, void *ctx)
+static void exec_finish_cb(struct pgh_job *job, void *ctx)
 {
 	(void)ctx;
 	pgh_job_complete(job);
 }
 
 /* DML and DDL: finished, with the rows the statement affected. */
-static void exec_command(struct pgh_job *job, void *ctx, const PGresult *res)
+static void exec_command_cb(struct pgh_job *job, void *ctx, const PGresult *res)
 {
 	struct exec *x = ctx;
 
@@ -318,19 +318,19 @@ static void exec_command(struct pgh_job *job, void *ctx, const PGresult *res)
 }
 
 static const struct pgh_job_output exec_output = {
-    .describe = exec_describe,
-    .row = exec_row,
-    .command = exec_command,
-    .finish = exec_finish,
+    .describe = exec_describe_cb,
+    .row = exec_row_cb,
+    .command = exec_command_cb,
+    .finish = exec_finish_cb,
 };
 
-static void exec_pool_closed(void *arg)
+static void exec_pool_closed_cb(void *arg)
 {
 	(void)arg;
 }
 
 /* Names for the column types the built-in table does not know. */
-static bool lookup_row(struct pgh_job *job, void *ctx, const PGresult *res, int r)
+static bool lookup_row_cb(struct pgh_job *job, void *ctx, const PGresult *res, int r)
 {
 	struct exec *x = ctx;
 	Oid oid = (Oid)strtoul(PQgetvalue(res, r, 0), NULL, 10);
@@ -342,18 +342,18 @@ static bool lookup_row(struct pgh_job *job, void *ctx, const PGresult *res, int 
 }
 
 static const struct pgh_job_output lookup_output = {
-    .row = lookup_row,
-    .finish = exec_finish,
+    .row = lookup_row_cb,
+    .finish = exec_finish_cb,
 };
 
-static void lookup_done(struct pgh_job *job)
+static void lookup_done_cb(struct pgh_job *job)
 {
 	struct exec *x = job->data;
 
 	pgh_job_free(job);
 	free(x->lookup_sql);
 	x->lookup_sql = NULL;
-	pgh_pool_close(x->pool, exec_pool_closed, x);
+	pgh_pool_close(x->pool, exec_pool_closed_cb, x);
 }
 
 /* One more query on the same connection when a column type is not known. */
@@ -377,12 +377,12 @@ static bool exec_start_lookup(struct exec *x)
 	    pgh_xasprintf("SELECT oid, typname FROM pg_catalog.pg_type WHERE oid IN (%s)", sql);
 	free(sql);
 	q.sql = x->lookup_sql;
-	job = pgh_job_new(&x->loop, x->pool, x->cfg, &q, &lookup_output, x, lookup_done, x);
+	job = pgh_job_new(&x->loop, x->pool, x->cfg, &q, &lookup_output, x, lookup_done_cb, x);
 	pgh_job_start(job);
 	return true;
 }
 
-static void exec_job_done(struct pgh_job *job)
+static void exec_job_done_cb(struct pgh_job *job)
 {
 	struct exec *x = job->data;
 	bool ok;
@@ -392,7 +392,7 @@ static void exec_job_done(struct pgh_job *job)
 	ok = x->result.state != PGH_CHECK_ERROR && x->result.state != PGH_CHECK_TIMEOUT;
 	if (ok && x->return_results && !x->command && exec_start_lookup(x))
 		return;
-	pgh_pool_close(x->pool, exec_pool_closed, x);
+	pgh_pool_close(x->pool, exec_pool_closed_cb, x);
 }
 
 /* ---- the request -------------------------------------------------------- */
@@ -561,7 +561,7 @@ static int spool_fail(const struct exec *x, const char *what, int err)
 
 static int exec_run(struct exec *x)
 {
-	/* max_rows caps the answer (exec_row), not the statement. */
+	/* max_rows caps the answer (exec_row_cb), not the statement. */
 	struct pgh_query q = {.name = "exec", .commit = true};
 	struct pgh_job *job;
 	int r;
@@ -579,7 +579,7 @@ static int exec_run(struct exec *x)
 	q.sql = x->sql;
 	q.timeout_ms = x->timeout_ms;
 	x->pool = pgh_pool_new(&x->loop, x->cfg);
-	job = pgh_job_new(&x->loop, x->pool, x->cfg, &q, &exec_output, x, exec_job_done, x);
+	job = pgh_job_new(&x->loop, x->pool, x->cfg, &q, &exec_output, x, exec_job_done_cb, x);
 	pgh_job_start(job);
 	uv_run(&x->loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&x->loop) != 0)

@@ -42,8 +42,8 @@ static void job_set_phase(struct pgh_job *job, enum pgh_job_phase phase)
 	job->phase = phase;
 }
 
-static void job_granted(struct pgh_request *req, struct pgh_conn *c);
-static void job_failed(struct pgh_request *req, const char *errmsg);
+static void job_granted_cb(struct pgh_request *req, struct pgh_conn *c);
+static void job_failed_cb(struct pgh_request *req, const char *errmsg);
 
 struct pgh_job *pgh_job_new(uv_loop_t *loop, struct pgh_pool *pool, const struct pgh_config *cfg,
                             const struct pgh_query *query, const struct pgh_job_output *out,
@@ -59,8 +59,8 @@ struct pgh_job *pgh_job_new(uv_loop_t *loop, struct pgh_pool *pool, const struct
 	job->out_ctx = out_ctx;
 	job->done = done;
 	job->data = data;
-	job->req.granted = job_granted;
-	job->req.failed = job_failed;
+	job->req.granted = job_granted_cb;
+	job->req.failed = job_failed_cb;
 	job->phase = PGH_JOB_QUEUED;
 	uv_timer_init(loop, &job->deadline);
 	job->deadline.data = job;
@@ -151,7 +151,7 @@ static void job_publish(struct pgh_job *job)
 	job->out->finish(job, job->out_ctx);
 }
 
-static void job_failed(struct pgh_request *req, const char *errmsg)
+static void job_failed_cb(struct pgh_request *req, const char *errmsg)
 {
 	struct pgh_job *job = PGH_CONTAINER_OF(req, struct pgh_job, req);
 
@@ -210,7 +210,7 @@ static void job_error_result(struct pgh_job *job, const PGresult *res)
 	free(text);
 }
 
-static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
+static bool job_result_cb(struct pgh_conn *c, PGresult *res, void *arg)
 {
 	struct pgh_job *job = arg;
 	ExecStatusType st = PQresultStatus(res);
@@ -261,7 +261,7 @@ static bool job_result(struct pgh_conn *c, PGresult *res, void *arg)
 	return !job->paused;
 }
 
-static void job_query_done(struct pgh_conn *c, const char *errmsg, void *arg)
+static void job_query_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
 {
 	struct pgh_job *job = arg;
 
@@ -277,8 +277,8 @@ static void job_query_done(struct pgh_conn *c, const char *errmsg, void *arg)
 }
 
 static const struct pgh_query_ops job_ops = {
-    .result = job_result,
-    .done = job_query_done,
+    .result = job_result_cb,
+    .done = job_query_done_cb,
 };
 
 void pgh_job_resume(struct pgh_job *job)
@@ -331,7 +331,7 @@ static void job_queue_deadline_cb(uv_timer_t *t)
 	job_publish(job);
 }
 
-static void job_granted(struct pgh_request *req, struct pgh_conn *c)
+static void job_granted_cb(struct pgh_request *req, struct pgh_conn *c)
 {
 	struct pgh_job *job = PGH_CONTAINER_OF(req, struct pgh_job, req);
 

@@ -97,11 +97,9 @@ static void pool_dispatch(struct pgh_pool *p);
 static void pool_maybe_closed(struct pgh_pool *p);
 
 static const char *const conn_state_names[] = {
-    [PGH_CONN_CONNECTING] = "connecting",
-    [PGH_CONN_SETUP] = "setup",
-    [PGH_CONN_IDLE] = "idle",
-    [PGH_CONN_BUSY] = "busy",
-    [PGH_CONN_CLOSING] = "closing",
+    [PGH_CONN_NEW] = "new",     [PGH_CONN_CONNECTING] = "connecting",
+    [PGH_CONN_SETUP] = "setup", [PGH_CONN_IDLE] = "idle",
+    [PGH_CONN_BUSY] = "busy",   [PGH_CONN_CLOSING] = "closing",
 };
 
 const char *pgh_conn_state_str(enum pgh_conn_state st)
@@ -369,14 +367,13 @@ static void conn_open(struct pgh_pool *p)
 	c->id = ++p->next_id;
 	c->wave = p->wave;
 	c->fd = -1;
-	c->state = PGH_CONN_CONNECTING;
 	p->conns[p->n_conns++] = c;
+	conn_set_state(c, PGH_CONN_CONNECTING);
 	if (p->n_conns > p->stats.peak)
 		p->stats.peak = p->n_conns;
 	uv_timer_init(p->loop, &c->timer);
 	c->timer.data = c;
 	c->handles = 1;
-	pgh_debug("conn %u: connecting", c->id);
 	c->pg = conn_start(p->cfg);
 	if (c->pg == NULL)
 		pgh_bug("PQconnectStartParams: out of memory");
@@ -394,7 +391,7 @@ static void conn_open(struct pgh_pool *p)
 
 /* A released connection waiting for its cancel job: results are dropped,
  * and a lost connection is closed when the job ends (it is broken now). */
-static bool detached_result(struct pgh_conn *c, PGresult *res, void *arg)
+static bool detached_result_cb(struct pgh_conn *c, PGresult *res, void *arg)
 {
 	(void)c;
 	(void)arg;
@@ -402,7 +399,7 @@ static bool detached_result(struct pgh_conn *c, PGresult *res, void *arg)
 	return true;
 }
 
-static void detached_done(struct pgh_conn *c, const char *errmsg, void *arg)
+static void detached_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
 {
 	(void)arg;
 	pgh_debug("conn %u: %s while its cancel request was in flight", c->id,
@@ -410,8 +407,8 @@ static void detached_done(struct pgh_conn *c, const char *errmsg, void *arg)
 }
 
 static const struct pgh_query_ops detached_ops = {
-    .result = detached_result,
-    .done = detached_done,
+    .result = detached_result_cb,
+    .done = detached_done_cb,
 };
 
 static void idle_timeout_cb(uv_timer_t *t);
@@ -430,7 +427,7 @@ static void conn_become_idle(struct pgh_conn *c)
 }
 
 /* The setup pipeline is over: the connection is ready, or it failed. */
-static void setup_done(struct pgh_conn *c, const char *errmsg, void *arg)
+static void setup_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
 {
 	struct pgh_pool *p = c->pool;
 	char *err;
@@ -458,12 +455,12 @@ static void setup_done(struct pgh_conn *c, const char *errmsg, void *arg)
 }
 
 static const struct pgh_query_ops setup_ops = {
-    .result = detached_result, /* the setup has no statement of an owner */
-    .done = setup_done,
+    .result = detached_result_cb, /* the setup has no statement of an owner */
+    .done = setup_done_cb,
 };
 
 /* The ROLLBACK after an owner left a transaction open (an error, a cancel). */
-static void reset_done(struct pgh_conn *c, const char *errmsg, void *arg)
+static void reset_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
 {
 	struct pgh_pool *p = c->pool;
 
@@ -481,8 +478,8 @@ static void reset_done(struct pgh_conn *c, const char *errmsg, void *arg)
 }
 
 static const struct pgh_query_ops reset_ops = {
-    .result = detached_result,
-    .done = reset_done,
+    .result = detached_result_cb,
+    .done = reset_done_cb,
 };
 
 static void deferred_fail_cb(uv_timer_t *t)
@@ -580,6 +577,7 @@ static void conn_lost(struct pgh_conn *c, const char *why)
 		p->stats.failures++;
 		c->ops->done(c, msg, c->arg);
 		break;
+	case PGH_CONN_NEW:
 	case PGH_CONN_CLOSING:
 		break;
 	}

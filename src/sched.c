@@ -78,7 +78,7 @@ static bool slot_may_have_file(const struct pgh_slot *slot)
 	return slot->has_result ? slot->last.file != NULL : slot->file;
 }
 
-static int name_cmp(const void *a, const void *b)
+static int name_cmp_cb(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -114,11 +114,11 @@ static void sched_scan_files(struct pgh_sched *s)
 		names[n++] = pgh_xstrndup(e->d_name, len - ext);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	qsort(names, n, sizeof(*names), name_cmp_cb);
 	for (size_t i = 0; i < s->n_slots; i++) {
 		const char *key = s->slots[i].check->name;
 
-		s->slots[i].file = bsearch(&key, names, n, sizeof(*names), name_cmp) != NULL;
+		s->slots[i].file = bsearch(&key, names, n, sizeof(*names), name_cmp_cb) != NULL;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -341,7 +341,7 @@ static void round_unref(struct pgh_round *r)
 	status_kick(s);
 }
 
-static void sched_job_done(struct pgh_job *job)
+static void sched_job_done_cb(struct pgh_job *job)
 {
 	struct pgh_slot *slot = job->data;
 	struct pgh_round *r = slot->round;
@@ -388,7 +388,7 @@ static struct pgh_job *sched_job_new(struct pgh_sched *s, struct pgh_slot *slot)
 
 	pgh_csv_out_init(&slot->out, s->loop, s->cfg, c, !slot_may_have_file(slot));
 	return pgh_job_new(s->loop, s->pool, s->cfg, &q, &pgh_csv_output, &slot->out,
-	                   sched_job_done, slot);
+	                   sched_job_done_cb, slot);
 }
 
 uint64_t pgh_sched_round(struct pgh_sched *s)

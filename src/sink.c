@@ -30,6 +30,26 @@ static void sink_fail(struct pgh_sink *s, int err, const char *what, const char 
 	s->errmsg = pgh_xasprintf("%s %s: %s", what, path, strerror(-err));
 }
 
+static const char *const sink_state_names[] = {
+    [PGH_SINK_NEW] = "new",         [PGH_SINK_OPENING] = "opening", [PGH_SINK_OPEN] = "open",
+    [PGH_SINK_CLOSING] = "closing", [PGH_SINK_DONE] = "done",
+};
+
+const char *pgh_sink_state_str(enum pgh_sink_state st)
+{
+	if ((unsigned)st >= PGH_ARRAY_LEN(sink_state_names))
+		return "invalid";
+	return sink_state_names[st];
+}
+
+/* The one writer of s->state. */
+static void sink_set_state(struct pgh_sink *s, enum pgh_sink_state st)
+{
+	pgh_debug("file %s: %s -> %s", s->path, pgh_sink_state_str(s->state),
+	          pgh_sink_state_str(st));
+	s->state = st;
+}
+
 void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_opts *o)
 {
 	int r;
@@ -50,7 +70,7 @@ void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_op
 	}
 	s->fill_cap = PGH_SINK_FLUSH_BYTES + 64 * 1024;
 	s->fill = pgh_xmalloc(s->fill_cap);
-	s->state = PGH_SINK_OPENING;
+	sink_set_state(s, PGH_SINK_OPENING);
 	s->open_req.data = s;
 	/* O_EXCL|O_NOFOLLOW: never write through a planted file or symlink. */
 	r = uv_fs_open(loop, &s->open_req, s->tmp_path,
@@ -60,7 +80,7 @@ void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_op
 		s->open_req.result = r;
 		uv_fs_req_cleanup(&s->open_req);
 		sink_fail(s, r, "open", s->tmp_path);
-		s->state = PGH_SINK_OPEN;
+		sink_set_state(s, PGH_SINK_OPEN);
 	}
 }
 
@@ -138,7 +158,7 @@ static void sink_open_cb(uv_fs_t *req)
 		sink_fail(s, (int)r, "open", s->tmp_path);
 	else
 		s->fd = (uv_file)r;
-	s->state = PGH_SINK_OPEN;
+	sink_set_state(s, PGH_SINK_OPEN);
 	sink_progress(s);
 }
 
@@ -216,7 +236,7 @@ static int open_subdir(int dirfd, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-static int name_cmp(const void *a, const void *b)
+static int name_cmp_cb(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -249,7 +269,7 @@ static void prune_history(int hfd, unsigned keep)
 		names[n++] = pgh_xstrdup(e->d_name);
 	}
 	if (n > keep) {
-		qsort(names, n, sizeof(*names), name_cmp);
+		qsort(names, n, sizeof(*names), name_cmp_cb);
 		for (size_t i = 0; i < n - keep; i++)
 			(void)unlinkat(hfd, names[i], 0);
 	}
@@ -312,9 +332,9 @@ out:
  * The blocking tail of a sink, on the threadpool: make the bytes durable,
  * close, then either publish (link into history, rename, fsync the
  * directory) or remove the temp file.  Only this thread touches the sink
- * until sink_close_done() runs on the loop.
+ * until sink_close_done_cb() runs on the loop.
  */
-static void sink_close_work(uv_work_t *w)
+static void sink_close_work_cb(uv_work_t *w)
 {
 	struct pgh_sink *s = w->data;
 	bool publish = s->publish && s->error == 0 && s->fd >= 0;
@@ -342,12 +362,12 @@ static void sink_close_work(uv_work_t *w)
 		(void)unlink(s->tmp_path);
 }
 
-static void sink_close_done(uv_work_t *w, int status)
+static void sink_close_done_cb(uv_work_t *w, int status)
 {
 	struct pgh_sink *s = w->data;
 
 	(void)status; /* uv_queue_work jobs are never cancelled here */
-	s->state = PGH_SINK_DONE;
+	sink_set_state(s, PGH_SINK_DONE);
 	s->done_cb(s, s->error);
 }
 
@@ -355,9 +375,9 @@ static void sink_close_start(struct pgh_sink *s)
 {
 	int r;
 
-	s->state = PGH_SINK_CLOSING;
+	sink_set_state(s, PGH_SINK_CLOSING);
 	s->work.data = s;
-	r = uv_queue_work(s->loop, &s->work, sink_close_work, sink_close_done);
+	r = uv_queue_work(s->loop, &s->work, sink_close_work_cb, sink_close_done_cb);
 	if (r < 0)
 		pgh_bug("uv_queue_work: %s", uv_strerror(r));
 }

@@ -5,8 +5,9 @@
  * switches on the connection's state; exactly one function writes that state.
  *
  *   state        on which list            what the socket is doing
+ *   NEW          pool->conns              nothing yet (allocated, becomes CONNECTING)
  *   CONNECTING   pool->conns              PQconnectPoll, own deadline timer
- *   SETUP        pool->conns              TimeZone / session_sql in flight, same deadline
+ *   SETUP        pool->conns              the session prelude and TimeZone in flight, same deadline
  *   IDLE         pool->conns (no owner)   readable armed: notices, EOF
  *   BUSY         pool->conns, conn->owner one query (and its prelude) in flight
  *   CLOSING      none                     handles closing; freed in close cb
@@ -17,6 +18,11 @@
  * capped exponential backoff plus jitter after a failure.  While no
  * connection works (at start, after an outage) it makes one attempt at a
  * time, and grows again only once one has succeeded.
+ *
+ * Names: the header exports two objects.  A function is pgh_pool_* when it
+ * acts on the pool (its first argument is the pool) and pgh_conn_* when it
+ * acts on one connection that a request was granted (its first argument is
+ * that connection), as libuv names uv_loop_* and uv_handle_* apart.
  */
 #ifndef PGHEALTHD_POOL_H
 #define PGHEALTHD_POOL_H
@@ -30,6 +36,7 @@
 #include "pghealthd/config.h"
 
 enum pgh_conn_state {
+	PGH_CONN_NEW, /* allocated, not started */
 	PGH_CONN_CONNECTING,
 	PGH_CONN_SETUP,
 	PGH_CONN_IDLE,

@@ -43,17 +43,20 @@ struct pgh_sink_opts {
 };
 
 enum pgh_sink_state {
+	PGH_SINK_NEW,     /* before pgh_sink_init() */
 	PGH_SINK_OPENING, /* uv_fs_open in flight; data accumulates */
 	PGH_SINK_OPEN,    /* writing; at most one write in flight */
 	PGH_SINK_CLOSING, /* publish or discard job on the threadpool */
 	PGH_SINK_DONE,
 };
 
+const char *pgh_sink_state_str(enum pgh_sink_state st);
+
 struct pgh_sink {
 	uv_loop_t *loop;
-	enum pgh_sink_state state;
-	char *path;     /* dir/name */
-	char *tmp_path; /* dir/.name.tmp */
+	enum pgh_sink_state state; /* written by sink_set_state() only */
+	char *path;                /* dir/name */
+	char *tmp_path;            /* dir/.name.tmp */
 	char *dir;
 	char *tmp_name;     /* .name.tmp */
 	char *history_dir;  /* dir/history/<history>, or NULL (for messages) */
