@@ -86,20 +86,6 @@ static void daemon_round(struct pgh_daemon *d);
 static void round_cb(struct pgh_sched *s, const struct pgh_round_summary *sum, void *arg);
 static void tick_cb(uv_timer_t *t);
 
-/* True when connection settings differ, so connections must be replaced. */
-static bool target_changed(const struct pgh_config *a, const struct pgh_config *b)
-{
-	bool same = a->session_sql.len == b->session_sql.len;
-
-	for (size_t i = 0; same && i < a->session_sql.len; i++)
-		same = strcmp(a->session_sql.items[i], b->session_sql.items[i]) == 0;
-#define SAME_STR(f) ((a->f == NULL) == (b->f == NULL) && (a->f == NULL || strcmp(a->f, b->f) == 0))
-	same = same && SAME_STR(conninfo) && SAME_STR(password) && SAME_STR(application_name) &&
-	       SAME_STR(timezone);
-#undef SAME_STR
-	return !same;
-}
-
 /*
  * A check that the reload removes or disables leaves no file behind: "a
  * file on disk is the latest answer" must not hold for a check that no
@@ -140,7 +126,7 @@ static void apply_cb(uv_timer_t *t)
 
 	if (d->stopping || cfg == NULL || !pgh_sched_idle(d->sched))
 		return;
-	reconnect = target_changed(old, cfg);
+	reconnect = pgh_config_reconnects(old, cfg);
 	remove_dropped_checks(d, old, cfg);
 	d->next_cfg = NULL;
 	sched = pgh_sched_new(&d->loop, cfg, d->pool, round_cb, d);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "pghealthd/common.h"
+#include "pghealthd/duration.h"
 
 #define PGH_CONFIG_DEFAULT_PATH   "/etc/pghealthd/pghealthd.ini"
 #define PGH_MAX_CONNECTIONS_LIMIT 32
@@ -105,13 +106,10 @@ void pgh_config_free(struct pgh_config *cfg);
 void pgh_config_print(const struct pgh_config *cfg, FILE *out);
 
 /*
- * Parse a duration: "250ms", "30s", "5m", "1h", "2d" or a bare number of
- * seconds ("1.5" allowed).  Returns 0 and *ms, or -EINVAL.
+ * Whether a reload from a to b changes a key that the connections were made
+ * with ([target] keys, the password file's content): they are then replaced.
  */
-int pgh_duration_parse(const char *s, uint64_t *ms) PGH_MUSTCHECK;
-
-/* Format a duration the way the config accepts it back ("250ms", "30s", "5m"). */
-void pgh_duration_format(uint64_t ms, char *buf, size_t len);
+bool pgh_config_reconnects(const struct pgh_config *a, const struct pgh_config *b);
 
 /* True when name matches [A-Za-z0-9_.-]+, does not start with a dot and is
  * not "status" (status.csv is pghealthd's own). */

@@ -1,0 +1,123 @@
+/*
+ * config_validate.c - the rules that span keys or files, checked once every
+ * file is read and every default applied, and the conninfo once its value is
+ * complete.  Errors name the file and line where the offending key was set.
+ */
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config-int.h"
+#include "pghealthd/csvout.h"
+
+/*
+ * A conninfo that holds a password must live in a file nobody else can read,
+ * the rule libpq applies to a pgpass file.  Checked once the value is
+ * complete, i.e. when the next key, section or the end of the file comes.
+ */
+void pgh_config_check_conninfo(struct pfile *f)
+{
+	const char *ci = f->p->cfg->conninfo;
+	PQconninfoOption *po, *o;
+	char *msg = NULL;
+	bool has_pw = false;
+	int line = f->conninfo_line;
+
+	f->conninfo_line = 0;
+	po = PQconninfoParse(ci, &msg);
+	if (po == NULL) {
+		size_t n = msg ? strlen(msg) : 0;
+
+		while (n > 0 && isspace((unsigned char)msg[n - 1]))
+			msg[--n] = '\0';
+		add_error(f->p, f->ini->name, line, "bad conninfo: %s",
+		          msg ? msg : "out of memory");
+		PQfreemem(msg);
+		return;
+	}
+	for (o = po; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0')
+			has_pw = true;
+	PQconninfoFree(po);
+	if (has_pw && S_ISREG(f->ini->mode) && (f->ini->mode & (S_IRWXG | S_IRWXO)))
+		add_error(f->p, f->ini->name, line,
+		          "conninfo contains a password but %s is readable by group or others; "
+		          "chmod 0600 %s (or use password_file)",
+		          f->ini->name, f->ini->name);
+}
+
+/* Settings that only make sense once everything is read. */
+static void validate_check(struct parse *p, size_t i)
+{
+	struct pgh_config *cfg = p->cfg;
+	struct pgh_check *c = &cfg->checks[i];
+	struct check_state *cs = &p->checks[i];
+	const struct opt *o;
+	const struct loc *at;
+
+	for (o = opts; o < opts + N_OPTS; o++)
+		if ((o->flags & OPT_FROM_RUN) && cs->loc[o - opts].line == 0)
+			*(uint64_t *)((char *)c + o->offset) =
+			    *(uint64_t *)((char *)cfg + find_opt("run", o->key)->offset);
+	if (c->sql == NULL && !cs->sql_failed) {
+		add_error(p, c->file, c->line, "missing sql in [check:%s] (set sql or sql_file)",
+		          c->name);
+	} else if (c->sql != NULL && c->sql[strspn(c->sql, " \t\r\n\f\v")] == '\0') {
+		o = find_opt("check", c->sql_file ? "sql_file" : "sql");
+		at = &cs->loc[o - opts];
+		add_error(p, at->file, at->line, "empty sql in [check:%s]", c->name);
+	}
+	if (c->interval_ms % cfg->interval_ms != 0) {
+		char a[32], b[32];
+
+		at = &cs->loc[find_opt("check", "interval") - opts];
+		pgh_duration_format(c->interval_ms, a, sizeof(a));
+		pgh_duration_format(cfg->interval_ms, b, sizeof(b));
+		add_error(p, at->file, at->line,
+		          "interval %s of [check:%s] is not a multiple of [run] interval %s", a,
+		          c->name, b);
+	}
+}
+
+/* Cross-key rules, checked once every file is read and every default applied. */
+/* The textfile must not be written over status.csv or a check's CSV. */
+static void validate_prometheus_file(struct parse *p)
+{
+	const struct pgh_config *cfg = p->cfg;
+	const struct loc *at = &p->loc[find_opt("run", "prometheus_file") - opts];
+	const char *pf = cfg->prometheus_file;
+	bool clash;
+
+	if (pf == NULL || pf[0] == '\0' || strchr(pf, '/') != NULL)
+		return;
+	clash = strcmp(pf, "status.csv") == 0;
+	for (size_t i = 0; !clash && i < cfg->n_checks; i++) {
+		size_t n = strlen(cfg->checks[i].name);
+
+		clash =
+		    strncmp(pf, cfg->checks[i].name, n) == 0 && strcmp(pf + n, PGH_CSV_EXT) == 0;
+	}
+	if (clash)
+		add_error(p, at->file, at->line,
+		          "prometheus_file '%s' is the name of another output file in output_dir",
+		          pf);
+}
+
+void pgh_config_validate(struct parse *p)
+{
+	struct pgh_config *cfg = p->cfg;
+
+	if (cfg->min_connections > cfg->max_connections) {
+		const struct loc *a = &p->loc[find_opt("pool", "min_connections") - opts];
+
+		if (a->line == 0)
+			a = &p->loc[find_opt("pool", "max_connections") - opts];
+		add_error(p, a->file, a->line,
+		          "min_connections %u is greater than max_connections %u",
+		          cfg->min_connections, cfg->max_connections);
+	}
+	for (size_t i = 0; i < cfg->n_checks; i++)
+		validate_check(p, i);
+	validate_prometheus_file(p);
+}
