@@ -1,0 +1,819 @@
+/*
+ * conn.c - one nonblocking libpq connection on uv_poll: connecting, the
+ * session prelude, pipelines and their results, cancel and release.  The
+ * pool that owns it is pool.c.
+ *
+ * Owns: every struct pgh_conn (freed in the last handle's close callback),
+ * its PGconn, its poll and timer handles.  Query owners are borrowed.
+ *
+ * Rules this file lives by (see the field notes in ARCHITECTURE.md):
+ *  - the poll handle is (re)armed after every libpq call that may touch the
+ *    socket, and replaced when PQsocket() changes while connecting;
+ *  - when libpq closes the socket itself (EOF, failure) the poll handle is
+ *    stopped at once, before any other socket can reuse the fd number;
+ *  - a connection with a cancel request in flight is not reused until the
+ *    cancel job has finished.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pghealthd/log.h"
+#include "pool-int.h"
+
+static void conn_poll_cb(uv_poll_t *h, int status, int events);
+static void conn_lost(struct pgh_conn *c, const char *why);
+static void conn_pipeline_send(struct pgh_conn *c, const struct pgh_query_ops *ops, void *arg);
+
+static const char *const conn_state_names[] = {
+    [PGH_CONN_NEW] = "new",     [PGH_CONN_CONNECTING] = "connecting",
+    [PGH_CONN_SETUP] = "setup", [PGH_CONN_IDLE] = "idle",
+    [PGH_CONN_BUSY] = "busy",   [PGH_CONN_CLOSING] = "closing",
+};
+
+const char *pgh_conn_state_str(enum pgh_conn_state st)
+{
+	if ((unsigned)st >= PGH_ARRAY_LEN(conn_state_names))
+		return "invalid";
+	return conn_state_names[st];
+}
+
+/* The only writer of conn->state; keeps the pool's counters in step. */
+void conn_set_state(struct pgh_conn *c, enum pgh_conn_state st)
+{
+	struct pgh_pool *p = c->pool;
+
+	pgh_debug("conn %u: %s -> %s", c->id, pgh_conn_state_str(c->state), pgh_conn_state_str(st));
+	if (c->state == PGH_CONN_BUSY)
+		p->stats.busy--;
+	if (st == PGH_CONN_BUSY)
+		p->stats.busy++;
+	if (st == PGH_CONN_CLOSING) {
+		for (unsigned i = 0; i < p->n_conns; i++) {
+			if (p->conns[i] == c) {
+				p->conns[i] = p->conns[--p->n_conns];
+				break;
+			}
+		}
+		p->n_closing++;
+	}
+	c->state = st;
+}
+
+/* libpq messages end in a newline and may span lines: keep the first line. */
+static char *msg_dup(const char *msg)
+{
+	size_t n;
+
+	if (msg == NULL || *msg == '\0')
+		return pgh_xstrdup("unknown error");
+	n = strcspn(msg, "\n");
+	return pgh_xstrndup(msg, n);
+}
+
+static void conn_free_if_closed(struct pgh_conn *c)
+{
+	struct pgh_pool *p = c->pool;
+
+	if (c->handles > 0 || c->cancelling)
+		return;
+	p->n_closing--;
+	free(c->deferred_err);
+	free(c->pipe_err);
+	pgh_pipeline_clear(&c->pipe);
+	pgh_session_clear(&c->session);
+	free(c);
+	pool_maybe_closed(p);
+}
+
+static void poll_close_cb(uv_handle_t *h)
+{
+	struct pgh_conn *c = h->data;
+
+	free(h);
+	c->handles--;
+	if (c->state == PGH_CONN_CLOSING)
+		conn_free_if_closed(c);
+}
+
+static void timer_close_cb(uv_handle_t *h)
+{
+	struct pgh_conn *c = h->data;
+
+	c->handles--;
+	conn_free_if_closed(c);
+}
+
+/* Forget the socket: libpq closed it, or replaced it while connecting. */
+void conn_unwatch(struct pgh_conn *c)
+{
+	if (c->poll == NULL)
+		return;
+	uv_poll_stop(c->poll);
+	uv_close((uv_handle_t *)c->poll, poll_close_cb);
+	c->poll = NULL;
+	c->fd = -1;
+}
+
+/*
+ * Watch libpq's current socket for events.  A changed socket gets a new
+ * poll handle; uv_poll_start() re-registers with epoll every time, which
+ * also covers a new socket that reuses the old fd number.
+ */
+static int conn_watch(struct pgh_conn *c, int events)
+{
+	int fd = PQsocket(c->pg);
+	int r;
+
+	if (fd != c->fd)
+		conn_unwatch(c);
+	if (fd < 0)
+		return -EBADF;
+	if (c->poll == NULL) {
+		c->poll = pgh_xmalloc(sizeof(*c->poll));
+		r = uv_poll_init(c->pool->loop, c->poll, fd);
+		if (r < 0) {
+			free(c->poll);
+			c->poll = NULL;
+			return r;
+		}
+		c->poll->data = c;
+		c->handles++;
+		c->fd = fd;
+	}
+	c->armed = events;
+	if (events == 0)
+		return uv_poll_stop(c->poll);
+	return uv_poll_start(c->poll, events, conn_poll_cb);
+}
+
+/* Arm the socket for what a SETUP/IDLE/BUSY connection waits for. */
+static void conn_arm(struct pgh_conn *c)
+{
+	int events = (c->paused ? 0 : UV_READABLE) | (c->flushing ? UV_WRITABLE : 0);
+	int r;
+
+	if (c->state == PGH_CONN_CLOSING || c->state == PGH_CONN_CONNECTING)
+		return;
+	/* Once connected the socket stays the same: re-registering with epoll
+	 * (libuv 1.44 deletes and re-adds on every uv_poll_start) is needed only
+	 * when the events change. */
+	if (c->poll != NULL && c->fd == PQsocket(c->pg) && c->armed == events)
+		return;
+	r = conn_watch(c, events);
+	if (r < 0)
+		conn_lost(c, r == -EBADF ? "connection has no socket" : uv_strerror(r));
+}
+
+void conn_close(struct pgh_conn *c)
+{
+	if (c->state == PGH_CONN_CLOSING)
+		return;
+	conn_set_state(c, PGH_CONN_CLOSING);
+	conn_unwatch(c);
+	if (c->pg != NULL)
+		PQfinish(c->pg);
+	c->pg = NULL;
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, timer_close_cb);
+	pgh_pipeline_clear(&c->pipe);
+}
+
+static void notice_cb(void *arg, const PGresult *res)
+{
+	struct pgh_conn *c = arg;
+
+	/* Called from inside libpq: log only, never touch the connection. */
+	pgh_debug("conn %u: server notice: %.*s", c->id,
+	          (int)strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
+}
+
+/* ---- connecting --------------------------------------------------------- */
+
+/* A connection attempt (or its session setup) failed: back off, maybe fail work. */
+static void conn_connect_failed(struct pgh_conn *c, const char *why)
+{
+	struct pgh_pool *p = c->pool;
+	char *msg = msg_dup(why);
+
+	pgh_warn("conn %u: connection failed: %s", c->id, msg);
+	conn_close(c);
+	pool_note_failure(p, c->wave, msg);
+	free(msg);
+	pool_dispatch(p);
+}
+
+static const struct pgh_query_ops setup_ops;
+
+/*
+ * Logged in.  Everything from here on is pipelined: the connection stays in
+ * pipeline mode for good.  Its setup is the checks' prelude, once, rolled
+ * back (see session.h): it proves the settings and session_sql, and that a
+ * pooler has a server to give.  The connect deadline keeps running: it
+ * covers the setup too, so a pooler that accepts the login but has no
+ * server (or a setup statement that waits on a lock) cannot hold a
+ * connection in the making, and the work queued behind it, forever.
+ */
+static void conn_connected(struct pgh_conn *c)
+{
+	if (PQsetnonblocking(c->pg, 1) != 0 || !PQenterPipelineMode(c->pg)) {
+		conn_connect_failed(c, PQerrorMessage(c->pg));
+		return;
+	}
+	conn_set_state(c, PGH_CONN_SETUP);
+	pgh_debug("conn %u: connected, cancel key pid %d", c->id, PQbackendPID(c->pg));
+	pgh_session_build(&c->pipe, &c->session, c->pool->cfg, PQserverVersion(c->pg), NULL, 0,
+	                  false);
+	c->pipe_single_row = false;
+	conn_pipeline_send(c, &setup_ops, NULL);
+}
+
+static void conn_connect_step(struct pgh_conn *c, PostgresPollingStatusType st)
+{
+	int r;
+
+	switch (st) {
+	case PGRES_POLLING_OK:
+		conn_connected(c);
+		return;
+	case PGRES_POLLING_READING:
+		r = conn_watch(c, UV_READABLE);
+		break;
+	case PGRES_POLLING_WRITING:
+		r = conn_watch(c, UV_WRITABLE);
+		break;
+	case PGRES_POLLING_FAILED:
+	default:
+		conn_unwatch(c);
+		conn_connect_failed(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (r < 0)
+		conn_connect_failed(c, uv_strerror(r));
+}
+
+static void connect_timeout_cb(uv_timer_t *t)
+{
+	struct pgh_conn *c = t->data;
+
+	if (c->state != PGH_CONN_CONNECTING && c->state != PGH_CONN_SETUP)
+		return;
+	conn_unwatch(c);
+	conn_connect_failed(c, c->state == PGH_CONN_CONNECTING
+	                           ? "timeout expired while connecting"
+	                           : "timeout expired during session setup (the server or "
+	                             "pooler accepted the login but did not answer)");
+}
+
+/* Parameters in order: our defaults, then the user's conninfo, then ours again. */
+static PGconn *conn_start(const struct pgh_config *cfg)
+{
+	const char *kw[16], *val[16];
+	int n = 0;
+
+	kw[n] = "keepalives", val[n++] = "1";
+	kw[n] = "keepalives_idle", val[n++] = "60";
+	kw[n] = "keepalives_interval", val[n++] = "10";
+	kw[n] = "keepalives_count", val[n++] = "6";
+	kw[n] = "fallback_application_name", val[n++] = "pghealthd";
+	kw[n] = "dbname", val[n++] = cfg->conninfo != NULL ? cfg->conninfo : "";
+	if (cfg->application_name != NULL && cfg->application_name[0] != '\0')
+		kw[n] = "application_name", val[n++] = cfg->application_name;
+	if (cfg->password != NULL)
+		kw[n] = "password", val[n++] = cfg->password;
+	kw[n] = NULL, val[n] = NULL;
+	return PQconnectStartParams(kw, val, 1);
+}
+
+void conn_open(struct pgh_pool *p)
+{
+	struct pgh_conn *c = pgh_xcalloc(1, sizeof(*c));
+
+	c->pool = p;
+	c->id = ++p->next_id;
+	c->wave = p->wave;
+	c->fd = -1;
+	p->conns[p->n_conns++] = c;
+	conn_set_state(c, PGH_CONN_CONNECTING);
+	if (p->n_conns > p->stats.peak)
+		p->stats.peak = p->n_conns;
+	uv_timer_init(p->loop, &c->timer);
+	c->timer.data = c;
+	c->handles = 1;
+	c->pg = conn_start(p->cfg);
+	if (c->pg == NULL)
+		pgh_bug("PQconnectStartParams: out of memory");
+	PQsetNoticeReceiver(c->pg, notice_cb, c);
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_connect_failed(c, PQerrorMessage(c->pg));
+		return;
+	}
+	uv_timer_start(&c->timer, connect_timeout_cb, p->cfg->connect_timeout_ms, 0);
+	/* Start as if PQconnectPoll had said WRITING. */
+	conn_connect_step(c, PGRES_POLLING_WRITING);
+}
+
+/* ---- statements --------------------------------------------------------- */
+
+/* A released connection waiting for its cancel job: results are dropped,
+ * and a lost connection is closed when the job ends (it is broken now). */
+static bool detached_result_cb(struct pgh_conn *c, PGresult *res, void *arg)
+{
+	(void)c;
+	(void)arg;
+	PQclear(res);
+	return true;
+}
+
+static void detached_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
+{
+	(void)arg;
+	pgh_debug("conn %u: %s while its cancel request was in flight", c->id,
+	          errmsg != NULL ? errmsg : "statement over");
+}
+
+static const struct pgh_query_ops detached_ops = {
+    .result = detached_result_cb,
+    .done = detached_done_cb,
+};
+
+static void idle_timeout_cb(uv_timer_t *t);
+
+static void conn_become_idle(struct pgh_conn *c)
+{
+	struct pgh_pool *p = c->pool;
+
+	conn_set_state(c, PGH_CONN_IDLE);
+	c->ops = NULL;
+	c->arg = NULL;
+	c->paused = false;
+	if (p->cfg->idle_timeout_ms > 0)
+		uv_timer_start(&c->timer, idle_timeout_cb, p->cfg->idle_timeout_ms, 0);
+	conn_arm(c);
+}
+
+/* The setup pipeline is over: the connection is ready, or it failed. */
+static void setup_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
+{
+	struct pgh_pool *p = c->pool;
+	char *err;
+
+	(void)arg;
+	if (errmsg != NULL) {
+		err = pgh_xasprintf("session setup failed: %s", errmsg);
+		conn_connect_failed(c, err);
+		free(err);
+		return;
+	}
+	uv_timer_stop(&c->timer); /* the connect deadline: the connection is ready */
+	p->stats.connects++;
+	p->consecutive_failures = 0;
+	p->retry_at = 0;
+	/* The pid comes from the cancel key: a pooler hands out its own, so
+	 * it is named for what it is, not as the backend's. */
+	pgh_info("conn %u: ready (server %d, cancel key pid %d)", c->id, PQserverVersion(c->pg),
+	         PQbackendPID(c->pg));
+	if (c->stale)
+		conn_close(c);
+	else
+		conn_become_idle(c);
+	pool_dispatch(p);
+}
+
+static const struct pgh_query_ops setup_ops = {
+    .result = detached_result_cb, /* the setup has no statement of an owner */
+    .done = setup_done_cb,
+};
+
+/* The ROLLBACK after an owner left a transaction open (an error, a cancel). */
+static void reset_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
+{
+	struct pgh_pool *p = c->pool;
+
+	(void)arg;
+	c->resetting = false;
+	if (errmsg != NULL || c->broken || c->stale || p->closing ||
+	    PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		if (errmsg != NULL)
+			pgh_warn("conn %u: could not end the transaction: %s", c->id, errmsg);
+		conn_close(c);
+	} else {
+		conn_become_idle(c);
+	}
+	pool_dispatch(p);
+}
+
+static const struct pgh_query_ops reset_ops = {
+    .result = detached_result_cb,
+    .done = reset_done_cb,
+};
+
+static void deferred_fail_cb(uv_timer_t *t)
+{
+	struct pgh_conn *c = t->data;
+	char *msg = c->deferred_err;
+
+	c->deferred_err = NULL;
+	conn_lost(c, msg);
+	free(msg);
+}
+
+static int conn_flush(struct pgh_conn *c)
+{
+	int r = PQflush(c->pg);
+
+	if (r < 0)
+		return -1;
+	c->flushing = r == 1;
+	return 0;
+}
+
+/*
+ * Send the whole pipeline c->pipe and its Sync: one round trip.  Every
+ * statement goes with the extended protocol, so text holding several
+ * statements is refused by the server before any of it runs.  A failure is
+ * reported later, from the timer.
+ */
+static void conn_pipeline_send(struct pgh_conn *c, const struct pgh_query_ops *ops, void *arg)
+{
+	const char *err = NULL;
+
+	c->ops = ops;
+	c->arg = arg;
+	c->paused = false;
+	c->pipe_pos = 0;
+	free(c->pipe_err);
+	c->pipe_err = NULL;
+	for (unsigned i = 0; err == NULL && i < c->pipe.n; i++)
+		if (!PQsendQueryParams(c->pg, c->pipe.sql[i], 0, NULL, NULL, NULL, NULL, 0))
+			err = PQerrorMessage(c->pg);
+	if (err == NULL && !PQpipelineSync(c->pg))
+		err = PQerrorMessage(c->pg);
+	if (err == NULL && conn_flush(c) < 0)
+		err = PQerrorMessage(c->pg);
+	if (err != NULL) {
+		/* libpq may have closed the socket already: stop watching its fd
+		 * number now, before another connection can be given it. */
+		conn_unwatch(c);
+		c->deferred_err = msg_dup(err);
+		uv_timer_start(&c->timer, deferred_fail_cb, 0, 0);
+		return;
+	}
+	conn_arm(c);
+}
+
+void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, unsigned flags,
+                    const struct pgh_query_ops *ops, void *arg)
+{
+	if (c->state != PGH_CONN_BUSY)
+		pgh_bug("conn %u: query in state %s", c->id, pgh_conn_state_str(c->state));
+	pgh_session_build(&c->pipe, &c->session, c->pool->cfg, PQserverVersion(c->pg), sql,
+	                  timeout_ms, (flags & PGH_QUERY_COMMIT) != 0);
+	c->pipe_single_row = (flags & PGH_QUERY_SINGLE_ROW) != 0;
+	c->pipe_commit = (flags & PGH_QUERY_COMMIT) != 0;
+	conn_pipeline_send(c, ops, arg);
+}
+
+/* ---- socket events ------------------------------------------------------ */
+
+/*
+ * The connection is gone (EOF, reset, libpq closed the socket).  Stop the
+ * poll handle now: the fd number may be handed to the next socket.
+ */
+static void conn_lost(struct pgh_conn *c, const char *why)
+{
+	struct pgh_pool *p = c->pool;
+	char *msg = msg_dup(why);
+
+	conn_unwatch(c);
+	c->broken = true;
+	switch (c->state) {
+	case PGH_CONN_CONNECTING:
+	case PGH_CONN_SETUP:
+		conn_connect_failed(c, msg);
+		break;
+	case PGH_CONN_IDLE:
+		pgh_warn("conn %u: connection lost while idle: %s", c->id, msg);
+		p->stats.failures++;
+		conn_close(c);
+		pool_dispatch(p);
+		break;
+	case PGH_CONN_BUSY:
+		pgh_warn("conn %u: connection lost: %s", c->id, msg);
+		p->stats.failures++;
+		c->ops->done(c, msg, c->arg);
+		break;
+	case PGH_CONN_NEW:
+	case PGH_CONN_CLOSING:
+		break;
+	}
+	free(msg);
+}
+
+/*
+ * TLS: bytes already decrypted inside OpenSSL are invisible to epoll.  While
+ * libpq still wants more and OpenSSL holds some, consume again.
+ */
+static bool conn_tls_pending(struct pgh_conn *c)
+{
+	SSL *ssl = PQsslInUse(c->pg) ? PQsslStruct(c->pg, "OpenSSL") : NULL;
+
+	return ssl != NULL && SSL_pending(ssl) > 0;
+}
+
+/*
+ * A COPY result puts libpq in a copy state in which PQgetResult() hands out
+ * the same result again and again: the drain loop would spin forever.  The
+ * owner hears it (and fails), then the connection is dropped: the server
+ * ends a COPY TO STDOUT on the closed socket and rolls back a COPY FROM
+ * STDIN at EOF, so no transaction and no lock outlive the statement.
+ */
+static bool result_is_copy(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st == PGRES_COPY_OUT || st == PGRES_COPY_IN || st == PGRES_COPY_BOTH;
+}
+
+/*
+ * The results of a statement that is not the owner's: the first error before
+ * the owner's statement fails the pipeline; one after it (the trailer) leaves
+ * the session in a state nobody knows, so the connection is not reused.
+ */
+static void conn_internal_result(struct pgh_conn *c, PGresult *res)
+{
+	const char *sql = c->pipe.sql[c->pipe_pos];
+
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
+		char *msg = msg_dup(PQresultErrorMessage(res));
+
+		if (c->pipe_pos > c->pipe.main) {
+			pgh_warn("conn %u: \"%.60s\" failed: %s", c->id, sql, msg);
+			c->broken = true;
+		} else if (c->pipe_err == NULL) {
+			c->pipe_err = pgh_xasprintf("\"%.200s\": %s", sql, msg);
+		}
+		free(msg);
+	}
+	PQclear(res);
+}
+
+/* Rows a few at a time for the statement about to be read (see pool.h). */
+static bool conn_partial_rows(struct pgh_conn *c)
+{
+#ifdef LIBPQ_HAS_CHUNK_MODE
+	return PQsetChunkedRowsMode(c->pg, PGH_CHUNK_ROWS) == 1;
+#else
+	return PQsetSingleRowMode(c->pg) == 1;
+#endif
+}
+
+/* A statement's results are over (libpq said NULL): on to the next one. */
+static bool conn_next_statement(struct pgh_conn *c)
+{
+	c->pipe_pos++;
+	/* Single-row mode is chosen per statement, before its first result
+	 * is parsed: right now, before libpq reads on. */
+	if (c->pipe_pos == c->pipe.main && c->pipe_single_row && !conn_partial_rows(c)) {
+		conn_lost(c, "could not enter single-row mode");
+		return false;
+	}
+	return true;
+}
+
+/* The pipeline's Sync came back: the owner hears how it went. */
+static void conn_pipeline_done(struct pgh_conn *c)
+{
+	char *err = c->pipe_err;
+
+	c->pipe_err = NULL;
+	pgh_pipeline_clear(&c->pipe);
+	/* The owner may release, re-query or close: hands off. */
+	c->ops->done(c, err, c->arg);
+	free(err);
+}
+
+/* The owner's statement's result; false when the connection was given up. */
+static bool conn_owner_result(struct pgh_conn *c, PGresult *res)
+{
+	bool copy = result_is_copy(res);
+
+	if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+		PQclear(res); /* an earlier statement failed: pipe_err says why */
+		return true;
+	}
+	/* A statement without rows (PREPARE, DECLARE, LISTEN...) may leave
+	 * what a rollback does not undo: the session is not reused. */
+	if (PQresultStatus(res) == PGRES_COMMAND_OK && !c->pipe_commit)
+		c->broken = true;
+	if (!c->ops->result(c, res, c->arg))
+		c->paused = true;
+	if (copy) {
+		conn_lost(c, "COPY to or from the client is not supported: the "
+		             "connection was closed to end it");
+		return false;
+	}
+	return true;
+}
+
+/* Hand every complete result to whoever hears it until libpq needs more bytes. */
+static void conn_drain(struct pgh_conn *c)
+{
+	PGresult *res;
+
+	for (;;) {
+		/* Without a pipeline in flight (released, waiting for a cancel)
+		 * there is nothing to read: libpq would say NULL for ever. */
+		while (!c->paused && c->pipe.n > 0 && !PQisBusy(c->pg)) {
+			res = PQgetResult(c->pg);
+			if (res == NULL) {
+				if (!conn_next_statement(c))
+					return;
+				continue;
+			}
+			if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+				PQclear(res);
+				conn_pipeline_done(c);
+				return;
+			}
+			if (c->pipe_pos != c->pipe.main)
+				conn_internal_result(c, res);
+			else if (!conn_owner_result(c, res))
+				return;
+		}
+		if (c->paused || !conn_tls_pending(c))
+			break;
+		if (!PQconsumeInput(c->pg)) {
+			conn_lost(c, PQerrorMessage(c->pg));
+			return;
+		}
+	}
+	conn_arm(c);
+}
+
+static void conn_io(struct pgh_conn *c, int status, int events)
+{
+	if (status < 0) {
+		/* On EPOLLERR libuv has stopped the handle: whatever is read
+		 * now, the next conn_arm() must start it again. */
+		c->armed = -1;
+		events = UV_READABLE | (c->flushing ? UV_WRITABLE : 0);
+	}
+	if ((events & UV_WRITABLE) && conn_flush(c) < 0) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (events & UV_READABLE) {
+		/* Consume before flushing again: the server may be blocked on us. */
+		if (!PQconsumeInput(c->pg) || (c->flushing && conn_flush(c) < 0)) {
+			conn_lost(c, PQerrorMessage(c->pg));
+			return;
+		}
+	}
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (c->state == PGH_CONN_IDLE) {
+		conn_arm(c);
+		return;
+	}
+	conn_drain(c);
+}
+
+/* The one entry point for socket events. */
+static void conn_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct pgh_conn *c = h->data;
+
+	switch (c->state) {
+	case PGH_CONN_CONNECTING:
+		/* A refused connect reports UV_EBADF: libpq reads SO_ERROR itself. */
+		conn_connect_step(c, PQconnectPoll(c->pg));
+		break;
+	case PGH_CONN_SETUP:
+	case PGH_CONN_IDLE:
+	case PGH_CONN_BUSY:
+		conn_io(c, status, events);
+		break;
+	case PGH_CONN_CLOSING:
+	default:
+		pgh_bug("conn %u: socket event in state %s", c->id, pgh_conn_state_str(c->state));
+	}
+}
+
+void pgh_conn_resume(struct pgh_conn *c)
+{
+	if (c->state != PGH_CONN_BUSY || !c->paused)
+		return;
+	c->paused = false;
+	/* Whole rows may already sit in libpq's buffer: drain before waiting. */
+	conn_drain(c);
+}
+
+/* PQcancel blocks (connect, send, wait for close): it runs on the threadpool. */
+static void cancel_work_cb(uv_work_t *w)
+{
+	struct pgh_conn *c = w->data;
+
+	if (PQcancel(c->cancel, c->cancel_err, sizeof(c->cancel_err)))
+		c->cancel_err[0] = '\0';
+}
+
+static void cancel_done_cb(uv_work_t *w, int status)
+{
+	struct pgh_conn *c = w->data;
+
+	(void)status;
+	PQfreeCancel(c->cancel);
+	c->cancel = NULL;
+	c->cancelling = false;
+	if (c->cancel_err[0] != '\0')
+		pgh_warn("conn %u: cancel request failed: %s", c->id, c->cancel_err);
+	else
+		pgh_debug("conn %u: cancel request delivered", c->id);
+	if (c->state == PGH_CONN_CLOSING) {
+		conn_free_if_closed(c);
+	} else if (c->release_pending) {
+		c->release_pending = false;
+		pgh_conn_release(c);
+	}
+}
+
+void pgh_conn_cancel(struct pgh_conn *c)
+{
+	int r;
+
+	if (c->state != PGH_CONN_BUSY || c->cancelling || c->pg == NULL)
+		return;
+	c->cancel = PQgetCancel(c->pg);
+	if (c->cancel == NULL) {
+		/* No cancel key (some proxies): dropping the connection is what works. */
+		c->broken = true;
+		return;
+	}
+	c->cancel_err[0] = '\0';
+	c->cancel_work.data = c;
+	r = uv_queue_work(c->pool->loop, &c->cancel_work, cancel_work_cb, cancel_done_cb);
+	if (r < 0) {
+		PQfreeCancel(c->cancel);
+		c->cancel = NULL;
+		c->broken = true;
+		return;
+	}
+	c->cancelling = true;
+}
+
+void pgh_conn_drop(struct pgh_conn *c, const char *why)
+{
+	if (c->state == PGH_CONN_BUSY)
+		conn_lost(c, why);
+}
+
+void pgh_conn_release(struct pgh_conn *c)
+{
+	struct pgh_pool *p = c->pool;
+
+	if (c->state != PGH_CONN_BUSY)
+		pgh_bug("conn %u: release in state %s", c->id, pgh_conn_state_str(c->state));
+	if (c->cancelling) {
+		/* The owner is gone (it may be freed now), but the socket stays
+		 * watched until the cancel has finished: whatever arrives
+		 * meanwhile (the last results, a FATAL, EOF) goes nowhere. */
+		c->release_pending = true;
+		c->ops = &detached_ops;
+		c->arg = NULL;
+		return;
+	}
+	uv_timer_stop(&c->timer);
+	if (c->broken || c->stale || p->closing || PQstatus(c->pg) != CONNECTION_OK) {
+		conn_close(c);
+	} else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		/* An error or a cancel skipped the ROLLBACK: end it before
+		 * anyone else gets the connection. */
+		c->resetting = true;
+		pgh_pipeline_single(&c->pipe, "ROLLBACK");
+		c->pipe_single_row = false;
+		conn_pipeline_send(c, &reset_ops, NULL);
+		return;
+	} else {
+		conn_become_idle(c);
+	}
+	pool_dispatch(p);
+}
+
+static void idle_timeout_cb(uv_timer_t *t)
+{
+	struct pgh_conn *c = t->data;
+	struct pgh_pool *p = c->pool;
+	unsigned keep = p->warm ? p->cfg->min_connections : 0;
+
+	if (c->state != PGH_CONN_IDLE || p->n_conns <= keep)
+		return;
+	pgh_debug("conn %u: idle for %" PRIu64 " ms, closing", c->id, p->cfg->idle_timeout_ms);
+	conn_close(c);
+}

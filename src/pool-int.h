@@ -1,0 +1,83 @@
+/*
+ * pool-int.h - what conn.c (one connection's life) and pool.c (the pool of
+ * them) share; private to src/.
+ */
+#ifndef PGHEALTHD_POOL_INT_H
+#define PGHEALTHD_POOL_INT_H
+
+#include "pghealthd/pool.h"
+#include "pghealthd/session.h"
+
+struct pgh_conn {
+	struct pgh_pool *pool;
+	unsigned id;
+	enum pgh_conn_state state;
+	PGconn *pg;
+	uv_poll_t *poll;    /* NULL while libpq has no socket */
+	int fd;             /* the socket poll watches, or -1 */
+	int armed;          /* the events poll was last started with */
+	uv_timer_t timer;   /* CONNECTING: deadline; IDLE: idle timeout; BUSY: deferred failure */
+	unsigned handles;   /* open uv handles; the struct is freed when it drops to 0 */
+	bool flushing;      /* PQflush() returned 1: wait for writable */
+	bool paused;        /* BUSY: the owner asked to stop reading */
+	bool broken;        /* lost or unusable: close on release */
+	bool stale;         /* made with replaced settings: close when next idle */
+	unsigned wave;      /* the pool's attempt wave when this connection opened */
+	char *deferred_err; /* BUSY: a send failure reported from the timer */
+
+	/* SETUP and BUSY: the pipeline in flight (see session.h) and who hears
+	 * it: the owner's statement's results go to ops, the others' do not. */
+	struct pgh_pipeline pipe;
+	struct pgh_session session; /* what the next pipeline may reuse */
+	unsigned pipe_pos;          /* the statement whose results are being read */
+	bool pipe_single_row;       /* the owner's statement in single-row mode */
+	bool pipe_commit;           /* the owner's transaction is committed (exec) */
+	char *pipe_err;             /* first error of a statement before the owner's */
+	bool resetting;             /* BUSY, released: a ROLLBACK before going idle */
+	const struct pgh_query_ops *ops;
+	void *arg;
+
+	/* Cancel: a PQcancel job on the threadpool. */
+	bool cancelling;
+	bool release_pending; /* released while cancelling: finish when the job ends */
+	PGcancel *cancel;
+	uv_work_t cancel_work;
+	char cancel_err[256];
+};
+
+struct pgh_pool {
+	uv_loop_t *loop;
+	const struct pgh_config *cfg;
+	struct pgh_conn *conns[PGH_MAX_CONNECTIONS_LIMIT];
+	unsigned n_conns;   /* entries of conns[]: every state but CLOSING */
+	unsigned n_closing; /* CLOSING, not freed yet */
+	unsigned next_id;
+	struct pgh_request *head, *tail;
+	unsigned n_queued;
+	bool warm; /* keep min_connections open */
+	bool closing;
+	uv_timer_t retry; /* backoff before the next connection attempt */
+	uv_timer_t kick;  /* deferred dispatch after submit */
+	unsigned handles;
+	uint64_t retry_at; /* loop time before which no new connection is made */
+	uint64_t rng;      /* backoff jitter: xorshift64, seeded from the kernel */
+	unsigned consecutive_failures;
+	unsigned wave; /* attempts started since the last failed wave share it */
+	struct pgh_pool_stats stats;
+	void (*closed_cb)(void *arg);
+	void *closed_arg;
+};
+
+/* conn.c */
+void conn_open(struct pgh_pool *p);
+void conn_close(struct pgh_conn *c);
+void conn_set_state(struct pgh_conn *c, enum pgh_conn_state st);
+void conn_unwatch(struct pgh_conn *c);
+
+/* pool.c */
+void pool_dispatch(struct pgh_pool *p);
+void pool_fail_queued(struct pgh_pool *p, const char *why);
+void pool_maybe_closed(struct pgh_pool *p);
+void pool_note_failure(struct pgh_pool *p, unsigned wave, const char *msg);
+
+#endif
