@@ -100,3 +100,8 @@ void pgh_format_stamp(uint64_t ms, char *buf, size_t len)
 	gmtime_r(&t, &tm);
 	strftime(buf, len, "%Y%m%dT%H%M%SZ", &tm);
 }
+
+const char *pgh_enum_name(const char *const *names, size_t n, unsigned v)
+{
+	return v < n && names[v] != NULL ? names[v] : "invalid";
+}

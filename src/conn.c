@@ -37,9 +37,7 @@ static const char *const conn_state_names[] = {
 
 const char *pgh_conn_state_str(enum pgh_conn_state st)
 {
-	if ((unsigned)st >= PGH_ARRAY_LEN(conn_state_names))
-		return "invalid";
-	return conn_state_names[st];
+	return pgh_enum_name(conn_state_names, PGH_ARRAY_LEN(conn_state_names), (unsigned)st);
 }
 
 /* The only writer of conn->state; keeps the pool's counters in step. */

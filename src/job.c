@@ -29,9 +29,7 @@ static const char *const phase_names[] = {
 
 const char *pgh_job_phase_str(enum pgh_job_phase phase)
 {
-	if ((unsigned)phase >= PGH_ARRAY_LEN(phase_names))
-		return "invalid";
-	return phase_names[phase];
+	return pgh_enum_name(phase_names, PGH_ARRAY_LEN(phase_names), (unsigned)phase);
 }
 
 /* The one writer of job->phase. */

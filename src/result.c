@@ -15,9 +15,7 @@ static const char *const state_names[] = {
 
 const char *pgh_check_state_str(enum pgh_check_state st)
 {
-	if ((unsigned)st >= PGH_ARRAY_LEN(state_names))
-		return "invalid";
-	return state_names[st];
+	return pgh_enum_name(state_names, PGH_ARRAY_LEN(state_names), (unsigned)st);
 }
 
 void pgh_result_clear(struct pgh_result *r)

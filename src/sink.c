@@ -37,9 +37,7 @@ static const char *const sink_state_names[] = {
 
 const char *pgh_sink_state_str(enum pgh_sink_state st)
 {
-	if ((unsigned)st >= PGH_ARRAY_LEN(sink_state_names))
-		return "invalid";
-	return sink_state_names[st];
+	return pgh_enum_name(sink_state_names, PGH_ARRAY_LEN(sink_state_names), (unsigned)st);
 }
 
 /* The one writer of s->state. */

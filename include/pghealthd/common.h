@@ -31,6 +31,9 @@ char *pgh_xstrdup(const char *s);
 char *pgh_xstrndup(const char *s, size_t n);
 char *pgh_xasprintf(const char *fmt, ...) PGH_PRINTF(1, 2);
 
+/* names[v] of a table of n enum names; "invalid" outside it. */
+const char *pgh_enum_name(const char *const *names, size_t n, unsigned v);
+
 /* Milliseconds since the Unix epoch, from the wall clock. */
 uint64_t pgh_now_ms(void);
 
