@@ -82,6 +82,7 @@ static void conn_free_if_closed(struct pgh_conn *c)
 	p->n_closing--;
 	free(c->deferred_err);
 	free(c->pipe_err);
+	free(c->database);
 	pgh_pipeline_clear(&c->pipe);
 	pgh_session_clear(&c->session);
 	free(c);
@@ -198,9 +199,10 @@ static void conn_connect_failed(struct pgh_conn *c, const char *why)
 	struct pgh_pool *p = c->pool;
 	char *msg = msg_dup(why);
 
-	pgh_warn("conn %u: connection failed: %s", c->id, msg);
+	pgh_warn("conn %u: connection%s%s failed: %s", c->id, c->database ? " to " : "",
+	         c->database ? c->database : "", msg);
 	conn_close(c);
-	pool_note_failure(p, c->wave, msg);
+	pool_note_failure(p, c, msg);
 	free(msg);
 	pool_dispatch(p);
 }
@@ -268,7 +270,7 @@ static void connect_timeout_cb(uv_timer_t *t)
 }
 
 /* Parameters in order: our defaults, then the user's conninfo, then ours again. */
-static PGconn *conn_start(const struct pgh_config *cfg)
+static PGconn *conn_start(const struct pgh_config *cfg, const char *database)
 {
 	const char *kw[16], *val[16];
 	int n = 0;
@@ -283,15 +285,19 @@ static PGconn *conn_start(const struct pgh_config *cfg)
 		kw[n] = "application_name", val[n++] = cfg->application_name;
 	if (cfg->password != NULL)
 		kw[n] = "password", val[n++] = cfg->password;
+	/* A later dbname is a plain name that overrides the conninfo's. */
+	if (database != NULL)
+		kw[n] = "dbname", val[n++] = database;
 	kw[n] = NULL, val[n] = NULL;
 	return PQconnectStartParams(kw, val, 1);
 }
 
-void conn_open(struct pgh_pool *p)
+void conn_open(struct pgh_pool *p, const char *database)
 {
 	struct pgh_conn *c = pgh_xcalloc(1, sizeof(*c));
 
 	c->pool = p;
+	c->database = database != NULL ? pgh_xstrdup(database) : NULL;
 	c->id = ++p->next_id;
 	c->wave = p->wave;
 	c->fd = -1;
@@ -302,7 +308,9 @@ void conn_open(struct pgh_pool *p)
 	uv_timer_init(p->loop, &c->timer);
 	c->timer.data = c;
 	c->handles = 1;
-	c->pg = conn_start(p->cfg);
+	if (database != NULL)
+		pgh_debug("conn %u: to database %s", c->id, database);
+	c->pg = conn_start(p->cfg, database);
 	if (c->pg == NULL)
 		pgh_bug("PQconnectStartParams: out of memory");
 	PQsetNoticeReceiver(c->pg, notice_cb, c);
@@ -373,8 +381,9 @@ static void setup_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
 	p->retry_at = 0;
 	/* The pid comes from the cancel key: a pooler hands out its own, so
 	 * it is named for what it is, not as the backend's. */
-	pgh_info("conn %u: ready (server %d, cancel key pid %d)", c->id, PQserverVersion(c->pg),
-	         PQbackendPID(c->pg));
+	pgh_log(c->database != NULL ? LOG_DEBUG : LOG_INFO,
+	        "conn %u: ready (server %d, cancel key pid %d)", c->id, PQserverVersion(c->pg),
+	        PQbackendPID(c->pg));
 	if (c->stale)
 		conn_close(c);
 	else
@@ -702,6 +711,11 @@ static void conn_poll_cb(uv_poll_t *h, int status, int events)
 	default:
 		pgh_bug("conn %u: socket event in state %s", c->id, pgh_conn_state_str(c->state));
 	}
+}
+
+bool pgh_conn_is_redshift(const struct pgh_conn *c)
+{
+	return PQserverVersion(c->pg) < 90000;
 }
 
 void pgh_conn_resume(struct pgh_conn *c)

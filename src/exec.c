@@ -58,7 +58,8 @@ struct exec {
 	uint64_t max_rows;
 	uint64_t timeout_ms;
 	bool return_results;
-	bool event; /* print {"statusCode": ..., "body": ...} */
+	bool event;           /* print {"statusCode": ..., "body": ...} */
+	const char *database; /* --database, or NULL: the conninfo's */
 	/* the run */
 	uv_loop_t loop;
 	struct pgh_config *cfg;
@@ -359,7 +360,7 @@ static void lookup_done_cb(struct pgh_job *job)
 /* One more query on the same connection when a column type is not known. */
 static bool exec_start_lookup(struct exec *x)
 {
-	struct pgh_query q = {.name = "exec-types", .timeout_ms = 5000};
+	struct pgh_query q = {.name = "exec-types", .timeout_ms = 5000, .database = x->database};
 	char *sql = NULL, *tmp;
 	struct pgh_job *job;
 
@@ -578,6 +579,7 @@ static int exec_run(struct exec *x)
 	uuid_v4(x->statement_id);
 	q.sql = x->sql;
 	q.timeout_ms = x->timeout_ms;
+	q.database = x->database;
 	x->pool = pgh_pool_new(&x->loop, x->cfg);
 	job = pgh_job_new(&x->loop, x->pool, x->cfg, &q, &exec_output, x, exec_job_done_cb, x);
 	pgh_job_start(job);
@@ -775,11 +777,9 @@ static int parse_options(struct exec *x, int argc, char **argv, const char **eve
                          const char **why)
 {
 	static const struct option opts[] = {
-	    {"max-rows", required_argument, NULL, 'm'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"no-results", no_argument, NULL, 'n'},
-	    {"event", required_argument, NULL, 'e'},
-	    {NULL, 0, NULL, 0},
+	    {"max-rows", required_argument, NULL, 'm'}, {"timeout", required_argument, NULL, 't'},
+	    {"no-results", no_argument, NULL, 'n'},     {"event", required_argument, NULL, 'e'},
+	    {"database", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c;
@@ -804,6 +804,11 @@ static int parse_options(struct exec *x, int argc, char **argv, const char **eve
 		case 'e':
 			*event = optarg;
 			x->event = true;
+			break;
+		case 'd':
+			if (optarg[0] == '\0')
+				return *why = "--database takes a database name", -1;
+			x->database = optarg;
 			break;
 		default:
 			return *why = "unknown or incomplete option", -1;

@@ -59,6 +59,7 @@ struct pgh_job *pgh_job_new(uv_loop_t *loop, struct pgh_pool *pool, const struct
 	job->data = data;
 	job->req.granted = job_granted_cb;
 	job->req.failed = job_failed_cb;
+	job->req.database = job->query.database;
 	job->phase = PGH_JOB_QUEUED;
 	uv_timer_init(loop, &job->deadline);
 	job->deadline.data = job;
@@ -338,7 +339,10 @@ static void job_granted_cb(struct pgh_request *req, struct pgh_conn *c)
 	if (job->query.timeout_ms > 0)
 		uv_timer_start(&job->deadline, job_deadline_cb,
 		               job->query.timeout_ms + DEADLINE_SLACK_MS, 0);
-	pgh_conn_query(c, job->query.sql, job->query.timeout_ms,
-	               PGH_QUERY_SINGLE_ROW | (job->query.commit ? PGH_QUERY_COMMIT : 0), &job_ops,
-	               job);
+	pgh_conn_query(
+	    c,
+	    job->query.sql_redshift != NULL && pgh_conn_is_redshift(c) ? job->query.sql_redshift
+	                                                               : job->query.sql,
+	    job->query.timeout_ms,
+	    PGH_QUERY_SINGLE_ROW | (job->query.commit ? PGH_QUERY_COMMIT : 0), &job_ops, job);
 }

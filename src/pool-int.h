@@ -23,6 +23,7 @@ struct pgh_conn {
 	bool broken;        /* lost or unusable: close on release */
 	bool stale;         /* made with replaced settings: close when next idle */
 	unsigned wave;      /* the pool's attempt wave when this connection opened */
+	char *database;     /* another database than the conninfo's, or NULL */
 	char *deferred_err; /* BUSY: a send failure reported from the timer */
 
 	/* SETUP and BUSY: the pipeline in flight (see session.h) and who hears
@@ -54,7 +55,8 @@ struct pgh_pool {
 	unsigned next_id;
 	struct pgh_request *head, *tail;
 	unsigned n_queued;
-	bool warm; /* keep min_connections open */
+	unsigned n_named; /* of them, requests for another database */
+	bool warm;        /* keep min_connections open */
 	bool closing;
 	uv_timer_t retry; /* backoff before the next connection attempt */
 	uv_timer_t kick;  /* deferred dispatch after submit */
@@ -69,7 +71,7 @@ struct pgh_pool {
 };
 
 /* conn.c */
-void conn_open(struct pgh_pool *p);
+void conn_open(struct pgh_pool *p, const char *database);
 void conn_close(struct pgh_conn *c);
 void conn_set_state(struct pgh_conn *c, enum pgh_conn_state st);
 void conn_unwatch(struct pgh_conn *c);
@@ -78,6 +80,10 @@ void conn_unwatch(struct pgh_conn *c);
 void pool_dispatch(struct pgh_pool *p);
 void pool_fail_queued(struct pgh_pool *p, const char *why);
 void pool_maybe_closed(struct pgh_pool *p);
-void pool_note_failure(struct pgh_pool *p, unsigned wave, const char *msg);
+void pool_note_failure(struct pgh_pool *p, const struct pgh_conn *c, const char *msg);
+/* Whether a request for the connection's database waits. */
+bool pool_wanted(const struct pgh_pool *p, const struct pgh_conn *c);
+/* Database names: NULL is the conninfo's. */
+bool pool_same_db(const char *a, const char *b);
 
 #endif

@@ -87,6 +87,7 @@ void pgh_pool_submit(struct pgh_pool *p, struct pgh_request *req)
 		p->head = req;
 	p->tail = req;
 	p->n_queued++;
+	p->n_named += req->database != NULL;
 	if (!uv_is_active((uv_handle_t *)&p->kick))
 		uv_timer_start(&p->kick, kick_cb, 0, 0);
 }
@@ -109,6 +110,7 @@ bool pgh_pool_withdraw(struct pgh_pool *p, struct pgh_request *req)
 	req->next = NULL;
 	req->queued = false;
 	p->n_queued--;
+	p->n_named -= req->database != NULL;
 	return true;
 }
 
@@ -124,6 +126,7 @@ static struct pgh_request *pool_pop(struct pgh_pool *p)
 	req->next = NULL;
 	req->queued = false;
 	p->n_queued--;
+	p->n_named -= req->database != NULL;
 	return req;
 }
 
@@ -140,22 +143,55 @@ static void retry_cb(uv_timer_t *t)
 	pool_dispatch(t->data);
 }
 
+bool pool_same_db(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool pool_wanted(const struct pgh_pool *p, const struct pgh_conn *c)
+{
+	for (const struct pgh_request *r = p->head; r != NULL; r = r->next)
+		if (pool_same_db(r->database, c->database))
+			return true;
+	return false;
+}
+
+/* Fail the requests for one database (another than the conninfo's). */
+static void pool_fail_database(struct pgh_pool *p, const char *database, const char *msg)
+{
+	struct pgh_request *r = p->head, *next;
+	char *why = pgh_xasprintf("could not connect to database %s: %s", database, msg);
+
+	for (; r != NULL; r = next) {
+		next = r->next;
+		if (pool_same_db(r->database, database) && pgh_pool_withdraw(p, r))
+			r->failed(r, why);
+	}
+	free(why);
+}
+
 /*
  * A connection attempt failed or a connection was lost before it was ready.
  * Wait longer each time (250 ms doubling to 30 s, with jitter so that many
  * daemons do not retry in lockstep).  When nothing is left that could serve
  * the queue, fail the queued work now rather than let it wait for a server
- * that is not there.
+ * that is not there.  Another database's failure (it refuses connections,
+ * the role lacks CONNECT) fails that database's work only: the cluster is
+ * there, and the other databases are served.
  */
-void pool_note_failure(struct pgh_pool *p, unsigned wave, const char *msg)
+void pool_note_failure(struct pgh_pool *p, const struct pgh_conn *c, const char *msg)
 {
 	uint64_t delay = BACKOFF_MIN_MS;
 	bool alive = false;
 
 	p->stats.failures++;
+	if (c->database != NULL) {
+		pool_fail_database(p, c->database, msg);
+		return;
+	}
 	/* Attempts made together fail together: the wave backs off once, not
 	 * once per connection (five refused logins are one failure). */
-	if (wave == p->wave) {
+	if (c->wave == p->wave) {
 		p->wave++;
 		for (unsigned i = 0; i < p->consecutive_failures && delay < BACKOFF_MAX_MS; i++)
 			delay *= 2;
@@ -175,34 +211,117 @@ void pool_note_failure(struct pgh_pool *p, unsigned wave, const char *msg)
 	}
 }
 
-static struct pgh_conn *pool_idle_conn(struct pgh_pool *p)
+static struct pgh_conn *pool_idle_conn(struct pgh_pool *p, const char *database)
 {
 	for (unsigned i = 0; i < p->n_conns; i++)
-		if (p->conns[i]->state == PGH_CONN_IDLE)
+		if (p->conns[i]->state == PGH_CONN_IDLE &&
+		    pool_same_db(p->conns[i]->database, database))
 			return p->conns[i];
 	return NULL;
 }
 
+/* Whether any connection (in any state but closing) serves database. */
+static bool pool_has_conn(const struct pgh_pool *p, const char *database)
+{
+	for (unsigned i = 0; i < p->n_conns; i++)
+		if (pool_same_db(p->conns[i]->database, database))
+			return true;
+	return false;
+}
+
+/* Hand every waiting request that an idle connection can serve to it, in
+ * FIFO order; then close other databases' idle connections nobody wants. */
+static void pool_grant(struct pgh_pool *p)
+{
+	struct pgh_request *req = p->head, *next;
+	struct pgh_conn *c;
+	unsigned idle = 0;
+
+	for (unsigned i = 0; i < p->n_conns; i++)
+		idle += p->conns[i]->state == PGH_CONN_IDLE;
+	for (; req != NULL && idle > 0; req = next) {
+		next = req->next;
+		c = pool_idle_conn(p, req->database);
+		if (c == NULL || !pgh_pool_withdraw(p, req))
+			continue;
+		uv_timer_stop(&c->timer);
+		conn_set_state(c, PGH_CONN_BUSY);
+		idle--;
+		req->granted(req, c);
+	}
+	for (unsigned i = p->n_conns; idle > 0 && i-- > 0;)
+		if (p->conns[i]->state == PGH_CONN_IDLE && p->conns[i]->database != NULL &&
+		    (p->n_named == 0 || !pool_wanted(p, p->conns[i])))
+			conn_close(p->conns[i]);
+}
+
+/* A slot for a new connection: free, or given up by an idle connection
+ * (which nobody waiting wants: pool_grant() ran first). */
+static bool pool_make_room(struct pgh_pool *p)
+{
+	if (p->n_conns < p->cfg->max_connections)
+		return true;
+	for (unsigned i = p->n_conns; i-- > 0;) {
+		if (p->conns[i]->state == PGH_CONN_IDLE) {
+			conn_close(p->conns[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
- * Give waiting work to idle connections, then grow the pool: one new
- * connection per request that no connection in the making will serve,
- * never above max_connections and not before the backoff has passed.
+ * Open what the waiting requests need, oldest first so that no database
+ * starves: a request for the conninfo's database that no connection in the
+ * making will serve gets a new one; a request for another database gets
+ * one when that database has none.  Until one attempt has succeeded, one
+ * at a time: a server at its connection limit must not see a burst (it
+ * would eat the slots reserved for its superusers).
+ */
+static void pool_grow(struct pgh_pool *p, unsigned pending, unsigned working)
+{
+	unsigned unserved = 0, keep = p->warm ? p->cfg->min_connections : 0;
+	unsigned pending_default = 0;
+
+	for (unsigned i = 0; i < p->n_conns; i++)
+		pending_default +=
+		    p->conns[i]->database == NULL && (p->conns[i]->state == PGH_CONN_CONNECTING ||
+		                                      p->conns[i]->state == PGH_CONN_SETUP);
+	for (struct pgh_request *req = p->head; req != NULL; req = req->next) {
+		/* Only requests for the conninfo's database: no need to walk. */
+		if (p->n_named == 0 && p->n_queued <= pending_default)
+			break;
+		if (req->database == NULL ? ++unserved <= pending_default
+		                          : pool_has_conn(p, req->database))
+			continue;
+		if ((working == 0 && pending > 0) || !pool_make_room(p))
+			return;
+		conn_open(p, req->database);
+		pending++;
+		pending_default += req->database == NULL;
+		if (p->retry_at > uv_now(p->loop))
+			return; /* it failed synchronously: back off */
+	}
+	while (p->n_conns < keep && !(working == 0 && pending > 0)) {
+		conn_open(p, NULL);
+		pending++;
+		if (p->retry_at > uv_now(p->loop))
+			return;
+	}
+}
+
+/*
+ * Give waiting work to idle connections, then grow the pool, never above
+ * max_connections and not before the backoff has passed.
  */
 void pool_dispatch(struct pgh_pool *p)
 {
-	struct pgh_conn *c;
-	struct pgh_request *req;
-	unsigned pending = 0, working = 0, keep;
+	unsigned pending = 0, working = 0;
 	uint64_t now;
 
 	if (p->closing)
 		return;
-	while (p->head != NULL && (c = pool_idle_conn(p)) != NULL) {
-		req = pool_pop(p);
-		uv_timer_stop(&c->timer);
-		conn_set_state(c, PGH_CONN_BUSY);
-		req->granted(req, c);
-	}
+	pool_grant(p);
 	for (unsigned i = 0; i < p->n_conns; i++) {
 		if (p->conns[i]->state == PGH_CONN_CONNECTING ||
 		    p->conns[i]->state == PGH_CONN_SETUP)
@@ -210,25 +329,13 @@ void pool_dispatch(struct pgh_pool *p)
 		else if (!p->conns[i]->broken)
 			working++;
 	}
-	keep = p->warm ? p->cfg->min_connections : 0;
 	now = uv_now(p->loop);
 	if (p->retry_at > now) {
-		if (p->n_queued > pending || p->n_conns < keep)
+		if (p->n_queued > pending || p->n_conns < (p->warm ? p->cfg->min_connections : 0))
 			uv_timer_start(&p->retry, retry_cb, p->retry_at - now, 0);
 		return;
 	}
-	while (p->n_conns < p->cfg->max_connections &&
-	       (p->n_queued > pending || p->n_conns < keep)) {
-		/* Until one attempt has succeeded, one at a time: a server at its
-		 * connection limit must not see a burst (it would eat the slots
-		 * reserved for its superusers). */
-		if (working == 0 && pending > 0)
-			break;
-		conn_open(p);
-		pending++;
-		if (p->retry_at > uv_now(p->loop))
-			break; /* it failed synchronously: back off */
-	}
+	pool_grow(p, pending, working);
 }
 
 void pool_maybe_closed(struct pgh_pool *p)

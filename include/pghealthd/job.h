@@ -26,9 +26,11 @@
 struct pgh_query {
 	const char *name; /* in log lines: "check NAME: ..." */
 	const char *sql;
-	uint64_t timeout_ms; /* 0: none; else the server's and the client's */
-	uint64_t max_rows;   /* 0: all; else the query is cancelled past it */
-	bool commit;         /* end the transaction with COMMIT (exec), not ROLLBACK */
+	uint64_t timeout_ms;      /* 0: none; else the server's and the client's */
+	uint64_t max_rows;        /* 0: all; else the query is cancelled past it */
+	bool commit;              /* end the transaction with COMMIT (exec), not ROLLBACK */
+	const char *database;     /* another database of the cluster, or NULL: the conninfo's */
+	const char *sql_redshift; /* optional: the statement on Amazon Redshift instead */
 	/* Optional: the check whose pghealthd.* settings a data exception
 	 * may come from (the error then names the setting). */
 	const struct pgh_check *check;

@@ -19,6 +19,13 @@
  * connection works (at start, after an outage) it makes one attempt at a
  * time, and grows again only once one has succeeded.
  *
+ * Requests may name another database of the cluster.  A connection to
+ * another database is made when a request for it waits and a slot is free
+ * (an idle connection to the conninfo's database gives its slot up), at
+ * most one per database; it serves that database's requests and is closed
+ * as soon as none waits.  A failed connection to it fails that database's
+ * requests, not the others', and does not back off the pool.
+ *
  * Names: the header exports two objects.  A function is pgh_pool_* when it
  * acts on the pool (its first argument is the pool) and pgh_conn_* when it
  * acts on one connection that a request was granted (its first argument is
@@ -55,6 +62,8 @@ struct pgh_request {
 	void (*granted)(struct pgh_request *req, struct pgh_conn *c);
 	/* No connection could be had (cluster unreachable, shutdown). */
 	void (*failed)(struct pgh_request *req, const char *errmsg);
+	/* The database to run in; NULL: the conninfo's.  Borrowed while queued. */
+	const char *database;
 	struct pgh_request *next; /* pool-private: FIFO link */
 	bool queued;              /* pool-private */
 };
@@ -122,6 +131,9 @@ void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, un
 
 /* Continue reading after a result callback returned false. */
 void pgh_conn_resume(struct pgh_conn *c);
+
+/* Amazon Redshift (it reports server version 8.0.2), not PostgreSQL. */
+bool pgh_conn_is_redshift(const struct pgh_conn *c);
 
 /*
  * Ask the server to cancel the statement running on a BUSY connection.  The
