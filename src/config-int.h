@@ -25,6 +25,7 @@ enum opt_type {
 	OPT_SEVERITY,
 	OPT_SQL,
 	OPT_LOGLEVEL,
+	OPT_SCOPE,
 };
 
 enum {
@@ -50,10 +51,11 @@ struct opt {
 };
 
 /* The table (config_keys.c); N_OPTS is checked against it there. */
-#define N_OPTS 25
-extern const struct opt opts[N_OPTS];
+#define N_OPTS 28
+extern const struct opt opts[]; /* N_OPTS entries */
 extern const char *const severity_names[3];
 extern const char *const log_level_names[8];
+extern const char *const scope_names[2];
 
 /* The table is small; a linear search keeps it the one source of truth. */
 const struct opt *find_opt(const char *section, const char *key);

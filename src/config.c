@@ -271,6 +271,18 @@ static int set_severity(struct pfile *f, const struct opt *o, enum pgh_severity 
 	return bad_value(f, o, value, "info, warning or critical");
 }
 
+/* cluster or database. */
+static int set_scope(struct pfile *f, const struct opt *o, enum pgh_scope *field, const char *value)
+{
+	for (size_t i = 0; i < PGH_ARRAY_LEN(scope_names); i++) {
+		if (strcmp(value, scope_names[i]) == 0) {
+			*field = (enum pgh_scope)i;
+			return 0;
+		}
+	}
+	return bad_value(f, o, value, "cluster or database");
+}
+
 /* The same names the command line takes, via the log module. */
 static int set_log_level(struct pfile *f, const struct opt *o, int *field, const char *value)
 {
@@ -498,6 +510,8 @@ static int set_value(struct pfile *f, const struct opt *o, void *field, const ch
 		return set_severity(f, o, field, value);
 	case OPT_LOGLEVEL:
 		return set_log_level(f, o, field, value);
+	case OPT_SCOPE:
+		return set_scope(f, o, field, value);
 	}
 	pgh_bug("config: option type %d", (int)o->type);
 }

@@ -3,7 +3,9 @@
  * field, default, bounds and flags.  Loading, validation, display and the
  * reload rules all walk this one table.
  */
+#include <fnmatch.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -23,6 +25,8 @@ const struct opt opts[] = {
      OPT_NONEMPTY | OPT_RECONNECT},
     {"target", "timezone", OPT_STRING, CFG(timezone), "UTC", 0, 0, OPT_NONEMPTY | OPT_RECONNECT},
     {"target", "session_sql", OPT_STRLIST, CFG(session_sql), NULL, 0, 0, OPT_RAW | OPT_RECONNECT},
+    {"target", "databases", OPT_STRING, CFG(databases), "all", 0, 0, OPT_NONEMPTY},
+    {"target", "exclude_databases", OPT_STRING, CFG(exclude_databases), NULL, 0, 0, OPT_OPTIONAL},
     {"pool", "min_connections", OPT_UINT, CFG(min_connections), "1", 1, PGH_MAX_CONNECTIONS_LIMIT,
      0},
     {"pool", "max_connections", OPT_UINT, CFG(max_connections), "5", 1, PGH_MAX_CONNECTIONS_LIMIT,
@@ -46,14 +50,51 @@ const struct opt opts[] = {
     {"check", "timeout", OPT_DURATION, CHK(timeout_ms), NULL, 1, TMO, OPT_FROM_RUN},
     {"check", "max_rows", OPT_U64, CHK(max_rows), NULL, 0, UINT64_MAX, OPT_FROM_RUN},
     {"check", "enabled", OPT_BOOL, CHK(enabled), "true", 0, 0, 0},
+    {"check", "scope", OPT_SCOPE, CHK(scope), "cluster", 0, 0, 0},
 };
 
 const char *const severity_names[] = {"info", "warning", "critical"};
+const char *const scope_names[] = {"cluster", "database"};
 const char *const log_level_names[] = {
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 };
 
 /* Names as the config spells them, so output and input agree. */
+const char *pgh_scope_str(enum pgh_scope scope)
+{
+	return pgh_enum_name(scope_names, PGH_ARRAY_LEN(scope_names), (unsigned)scope);
+}
+
+/* The names of a list "a, b c": each call gives the next one, or false. */
+static bool next_name(const char **list, const char **name, size_t *len)
+{
+	const char *p = *list + strspn(*list, ", \t\n");
+
+	if (*p == '\0')
+		return false;
+	*name = p;
+	*len = strcspn(p, ", \t\n");
+	*list = p + *len;
+	return true;
+}
+
+bool pgh_config_database_wanted(const struct pgh_config *cfg, const char *name)
+{
+	const char *list = cfg->databases != NULL ? cfg->databases : "all", *n;
+	char pattern[256];
+	bool wanted = strcmp(list, "all") == 0;
+	size_t len;
+
+	while (!wanted && next_name(&list, &n, &len))
+		wanted = len == strlen(name) && strncmp(n, name, len) == 0;
+	list = cfg->exclude_databases != NULL ? cfg->exclude_databases : "";
+	while (wanted && next_name(&list, &n, &len)) {
+		snprintf(pattern, sizeof(pattern), "%.*s", (int)len, n);
+		wanted = fnmatch(pattern, name, 0) != 0;
+	}
+	return wanted;
+}
+
 const char *pgh_severity_str(enum pgh_severity sev)
 {
 	if ((unsigned)sev < PGH_ARRAY_LEN(severity_names))
@@ -121,6 +162,8 @@ static bool same_field(const struct opt *o, const struct pgh_config *a, const st
 		return *(const enum pgh_severity *)fa == *(const enum pgh_severity *)fb;
 	case OPT_LOGLEVEL:
 		return *(const int *)fa == *(const int *)fb;
+	case OPT_SCOPE:
+		return *(const enum pgh_scope *)fa == *(const enum pgh_scope *)fb;
 	}
 	return false;
 }

@@ -110,6 +110,9 @@ static void print_opt(const struct opt *o, const void *base, FILE *out)
 	case OPT_LOGLEVEL:
 		print_kv(out, o->key, log_level_names[*(const int *)field & 7]);
 		return;
+	case OPT_SCOPE:
+		print_kv(out, o->key, pgh_scope_str(*(const enum pgh_scope *)field));
+		return;
 	}
 	print_kv(out, o->key, buf);
 }

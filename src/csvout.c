@@ -42,7 +42,8 @@ static void csv_drain_cb(struct pgh_sink *sink)
 {
 	struct pgh_csv_out *o = sink->data;
 
-	pgh_job_resume(o->job);
+	if (o->job != NULL) /* between a sweep's jobs, nobody waits */
+		pgh_job_resume(o->job);
 }
 
 /* The temp file and the header line, at the first row. */
@@ -56,11 +57,13 @@ static void csv_open(struct pgh_csv_out *o, struct pgh_job *job, const PGresult 
 	};
 	char stamp[40];
 	int n = PQnfields(res);
-	size_t bound = 1 + (size_t)n;
+	bool single = n == 1 && o->prefix == NULL;
+	size_t bound = 1 + (size_t)n + (o->prefix != NULL ? sizeof("database") : 0);
 	char *name = pgh_csv_file_name(o->check->name);
 	char *dst, *p;
 
-	pgh_format_stamp(job->result.started_ms, stamp, sizeof(stamp) - sizeof(PGH_CSV_EXT));
+	pgh_format_stamp(o->sweep ? o->started_ms : job->result.started_ms, stamp,
+	                 sizeof(stamp) - sizeof(PGH_CSV_EXT));
 	strcat(stamp, PGH_CSV_EXT);
 	opts.name = name;
 	opts.stamp = stamp;
@@ -74,12 +77,16 @@ static void csv_open(struct pgh_csv_out *o, struct pgh_job *job, const PGresult 
 	for (int i = 0; i < n; i++)
 		bound += pgh_csv_bound(strlen(PQfname(res, i)));
 	p = dst = pgh_sink_reserve(o->sink, bound);
+	if (o->prefix != NULL) {
+		memcpy(p, "database", 8);
+		p += 8;
+	}
 	for (int i = 0; i < n; i++) {
 		const char *f = PQfname(res, i);
 
-		if (i > 0)
+		if (i > 0 || o->prefix != NULL)
 			*p++ = ',';
-		p += pgh_csv_encode(p, f, strlen(f), n == 1);
+		p += pgh_csv_encode(p, f, strlen(f), single);
 	}
 	*p++ = '\n';
 	pgh_sink_commit(o->sink, (size_t)(p - dst));
@@ -93,7 +100,9 @@ static void csv_open(struct pgh_csv_out *o, struct pgh_job *job, const PGresult 
 static void csv_write_row(struct pgh_csv_out *o, const PGresult *res, int row)
 {
 	int n = PQnfields(res);
-	size_t bound = 1 + (size_t)n;
+	bool single = n == 1 && o->prefix == NULL;
+	size_t plen = o->prefix != NULL ? strlen(o->prefix) : 0;
+	size_t bound = 1 + (size_t)n + (o->prefix != NULL ? 1 + pgh_csv_bound(plen) : 0);
 	char *dst, *p;
 
 	if ((size_t)n > o->cap) {
@@ -107,16 +116,18 @@ static void csv_write_row(struct pgh_csv_out *o, const PGresult *res, int row)
 		/* A huge value gets its exact size, not twice its size. */
 		bound += o->lens[i] < EXACT_SIZE_FROM
 		             ? pgh_csv_bound(o->lens[i])
-		             : pgh_csv_encoded_len(o->vals[i], o->lens[i], n == 1);
+		             : pgh_csv_encoded_len(o->vals[i], o->lens[i], single);
 	}
 	p = dst = pgh_sink_reserve(o->sink, bound);
+	if (o->prefix != NULL)
+		p += pgh_csv_encode(p, o->prefix, plen, false);
 	for (int i = 0; i < n; i++) {
 		size_t len = o->lens[i];
 
-		if (i > 0)
+		if (i > 0 || o->prefix != NULL)
 			*p++ = ',';
 		if (len > 0 || !PQgetisnull(res, row, i))
-			p += pgh_csv_encode(p, o->vals[i], len, n == 1);
+			p += pgh_csv_encode(p, o->vals[i], len, single);
 	}
 	*p++ = '\n';
 	pgh_sink_commit(o->sink, (size_t)(p - dst));
@@ -126,6 +137,7 @@ static bool csv_row_cb(struct pgh_job *job, void *ctx, const PGresult *res, int 
 {
 	struct pgh_csv_out *o = ctx;
 
+	o->job = job; /* in a sweep, each database's job in turn */
 	if (o->sink == NULL)
 		csv_open(o, job, res);
 	csv_write_row(o, res, row);
@@ -158,6 +170,11 @@ static void csv_finish_cb(struct pgh_job *job, void *ctx)
 	struct pgh_csv_out *o = ctx;
 	char *name;
 
+	if (o->sweep) {
+		o->job = NULL;
+		pgh_job_complete(job); /* the next database's rows follow */
+		return;
+	}
 	if (o->sink != NULL) {
 		pgh_sink_finish(o->sink, !pgh_job_failed(job), csv_sink_done_cb);
 		return;
@@ -170,6 +187,54 @@ static void csv_finish_cb(struct pgh_job *job, void *ctx)
 		free(name);
 	}
 	pgh_job_complete(job);
+}
+
+static void csv_settled_cb(struct pgh_sink *sink, int status)
+{
+	struct pgh_csv_out *o = sink->data;
+	char *error = status < 0 && sink->errmsg != NULL ? pgh_xstrdup(sink->errmsg) : NULL;
+	bool published = status == 0 && o->sink->publish;
+
+	pgh_sink_release(sink);
+	free(sink);
+	o->sink = NULL;
+	o->settled_cb(o, error, published ? pgh_csv_file_name(o->check->name) : NULL);
+	free(error);
+}
+
+static void csv_timer_closed_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void csv_unlinked_cb(uv_timer_t *t)
+{
+	struct pgh_csv_out *o = t->data;
+
+	uv_close((uv_handle_t *)t, csv_timer_closed_cb);
+	o->settled_cb(o, NULL, NULL);
+}
+
+void pgh_csv_out_settle(struct pgh_csv_out *o, bool publish, bool remove, pgh_csv_settled_cb done)
+{
+	uv_timer_t *later;
+	char *name;
+
+	o->settled_cb = done;
+	if (o->sink != NULL) {
+		pgh_sink_finish(o->sink, publish, csv_settled_cb);
+		return;
+	}
+	if (remove && !o->no_file) {
+		name = pgh_csv_file_name(o->check->name);
+		pgh_sink_unlink(o->loop, o->cfg->output_dir, name);
+		free(name);
+	}
+	/* Never from inside the caller's own call. */
+	later = pgh_xmalloc(sizeof(*later));
+	uv_timer_init(o->loop, later);
+	later->data = o;
+	uv_timer_start(later, csv_unlinked_cb, 0, 0);
 }
 
 const struct pgh_job_output pgh_csv_output = {

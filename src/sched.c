@@ -14,6 +14,7 @@
 #include "pghealthd/log.h"
 #include "pghealthd/sched.h"
 #include "pghealthd/status.h"
+#include "pghealthd/sweep.h"
 
 struct pgh_round {
 	struct pgh_sched *s;
@@ -28,6 +29,8 @@ struct pgh_slot {
 	const struct pgh_check *check;
 	struct pgh_job *running; /* NULL when idle */
 	struct pgh_csv_out out;  /* running's output */
+	struct pgh_sweep *sweep; /* database scope: the run over the databases */
+	bool listing;            /* database scope: waiting for the round's databases */
 	struct pgh_round *round; /* the round that launched running */
 	struct pgh_result last;  /* latest finished run */
 	bool has_result;
@@ -341,27 +344,43 @@ static void round_unref(struct pgh_round *r)
 	status_kick(s);
 }
 
-static void sched_job_done_cb(struct pgh_job *job)
+/* A run is over (res is moved out): its round counts it, the slot keeps it. */
+static void slot_finish(struct pgh_slot *slot, struct pgh_result *res)
 {
-	struct pgh_slot *slot = job->data;
 	struct pgh_round *r = slot->round;
 	struct pgh_sched *s = r->s;
 
-	round_count(r, job->result.state);
+	round_count(r, res->state);
 	/* A failed run left the previous file in place: status.csv keeps
 	 * naming it (and only it), so it never names a file that is gone. */
-	if (job->result.file == NULL && job->result.state != PGH_CHECK_OK)
-		job->result.file = slot_kept_file(slot);
-	pgh_result_move(&slot->last, &job->result);
+	if (res->file == NULL && res->state != PGH_CHECK_OK)
+		res->file = slot_kept_file(slot);
+	pgh_result_move(&slot->last, res);
 	slot->has_result = true;
 	slot->skipped = false; /* skipped only while this run was in flight */
-	slot->running = NULL;
 	slot->round = NULL;
-	pgh_job_free(job);
-	pgh_csv_out_clear(&slot->out);
 	s->running--;
 	round_unref(r);
 	sched_maybe_stopped(s);
+}
+
+static void sched_job_done_cb(struct pgh_job *job)
+{
+	struct pgh_slot *slot = job->data;
+
+	slot->running = NULL;
+	slot_finish(slot, &job->result);
+	pgh_job_free(job);
+	pgh_csv_out_clear(&slot->out);
+}
+
+static void sched_sweep_done_cb(struct pgh_sweep *sw, struct pgh_result *res, void *arg)
+{
+	struct pgh_slot *slot = arg;
+
+	slot->sweep = NULL;
+	slot_finish(slot, res);
+	pgh_sweep_free(sw);
 }
 
 static bool check_due(const struct pgh_sched *s, const struct pgh_check *c, uint64_t round_no)
@@ -391,9 +410,42 @@ static struct pgh_job *sched_job_new(struct pgh_sched *s, struct pgh_slot *slot)
 	                   sched_job_done_cb, slot);
 }
 
+static bool slot_busy(const struct pgh_slot *slot)
+{
+	return slot->running != NULL || slot->sweep != NULL || slot->listing;
+}
+
+/* The round's databases are known: its database-scoped checks start. */
+static void sched_dblist_cb(struct pgh_dblist *l, void *arg)
+{
+	struct pgh_round *r = arg;
+	struct pgh_sched *s = r->s;
+
+	for (size_t i = 0; i < s->n_slots; i++) {
+		struct pgh_slot *slot = &s->slots[i];
+		struct pgh_result res = {.state = PGH_CHECK_ERROR, .started_ms = pgh_now_ms()};
+
+		if (!slot->listing || slot->round != r)
+			continue;
+		slot->listing = false;
+		if (l->error != NULL || s->stopping) {
+			res.error =
+			    pgh_xstrdup(l->error != NULL ? l->error : "pghealthd is shutting down");
+			pgh_warn("check %s: %s", slot->check->name, res.error);
+			slot_finish(slot, &res);
+			continue;
+		}
+		slot->sweep = pgh_sweep_start(s->loop, s->pool, s->cfg, slot->check, l,
+		                              !slot_may_have_file(slot), sched_sweep_done_cb, slot);
+	}
+	pgh_dblist_unref(l);
+	round_unref(r); /* the listing's hold */
+}
+
 uint64_t pgh_sched_round(struct pgh_sched *s)
 {
 	struct pgh_round *r = pgh_xcalloc(1, sizeof(*r));
+	unsigned listing = 0;
 	uint64_t no;
 
 	r->s = s;
@@ -405,7 +457,7 @@ uint64_t pgh_sched_round(struct pgh_sched *s)
 
 		if (!slot->check->enabled || !check_due(s, slot->check, r->no))
 			continue;
-		if (slot->running != NULL) {
+		if (slot_busy(slot)) {
 			pgh_notice("check %s: previous run still in progress, skipped",
 			           slot->check->name);
 			slot->skipped = true;
@@ -413,10 +465,19 @@ uint64_t pgh_sched_round(struct pgh_sched *s)
 			continue;
 		}
 		slot->round = r;
-		slot->running = sched_job_new(s, slot);
 		r->pending++;
 		s->running++;
+		if (slot->check->scope == PGH_SCOPE_DATABASE) {
+			slot->listing = true; /* started once the databases are known */
+			listing++;
+			continue;
+		}
+		slot->running = sched_job_new(s, slot);
 		pgh_job_start(slot->running);
+	}
+	if (listing > 0) {
+		r->pending++; /* the listing's hold */
+		pgh_dblist_read(s->loop, s->pool, s->cfg, sched_dblist_cb, r);
 	}
 	no = r->no;
 	round_unref(r);
@@ -442,7 +503,9 @@ unsigned pgh_sched_waiting(const struct pgh_sched *s)
 	unsigned n = 0;
 
 	for (size_t i = 0; i < s->n_slots; i++)
-		if (s->slots[i].running != NULL && s->slots[i].running->phase == PGH_JOB_QUEUED)
+		if ((s->slots[i].running != NULL && s->slots[i].running->phase == PGH_JOB_QUEUED) ||
+		    (s->slots[i].sweep != NULL && pgh_sweep_queued(s->slots[i].sweep)) ||
+		    s->slots[i].listing)
 			n++;
 	return n;
 }
@@ -473,6 +536,9 @@ void pgh_sched_adopt(struct pgh_sched *dst, struct pgh_sched *src)
 void pgh_sched_stop(struct pgh_sched *s, void (*done)(void *arg), void *arg)
 {
 	s->stopping = true;
+	for (size_t i = 0; i < s->n_slots; i++)
+		if (s->slots[i].sweep != NULL)
+			pgh_sweep_stop(s->slots[i].sweep);
 	s->stopped_cb = done;
 	s->stopped_arg = arg;
 	sched_maybe_stopped(s);

@@ -5,7 +5,8 @@
 
 # pack_config FILE ROLE DBNAME OUTDIR [SESSION_SQL...]: a configuration that
 # includes the pack as shipped, connecting as ROLE to DBNAME on the fixture's
-# server, with extra session_sql lines (lowered thresholds).
+# server, with extra session_sql lines (lowered thresholds).  $pack_databases
+# and $pack_exclude, when set, are its databases and exclude_databases.
 pack_config() {
 	local f=$1 role=$2 db=$3 out=$4 s
 	shift 4
@@ -17,6 +18,8 @@ conninfo = host='$PGHOST' port=$PGPORT dbname=$db user=$role
 timezone = UTC
 session_sql = SET lock_timeout = '1s'
 EOF
+		[ -z "${pack_databases:-}" ] || echo "databases = $pack_databases"
+		[ -z "${pack_exclude:-}" ] || echo "exclude_databases = $pack_exclude"
 		for s in "$@"; do
 			echo "session_sql = $s"
 		done

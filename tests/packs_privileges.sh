@@ -136,6 +136,10 @@ needs_pg_monitor=(long_running_queries long_running_transactions idle_in_transac
 # blind without SELECT on them (pg_read_all_data).
 needs_read_all_data=(sequence_exhaustion table_bloat_estimate)
 
+# The roles have no CONNECT on pgh_private: the database-scoped checks leave
+# it out, as README says to (section (d) runs without that).
+pack_exclude=pgh_private
+
 # ---- (a) pg_monitor only -----------------------------------------------------
 run_as monitor pgh_mon "$PGDATABASE" 3 "${lowered[@]}"
 expect_error sequence_exhaustion "GRANT pg_read_all_data TO pgh_mon"
@@ -150,7 +154,9 @@ csv_has idle_in_transaction pgh_idle
 csv_has database_sizes pgh_private
 
 # Nothing to read: an empty database is healthy.
+pack_databases=pgh_empty
 run_as monitor-empty pgh_mon pgh_empty 0 "${lowered[0]}"
+pack_databases=
 expect_state sequence_exhaustion ok
 expect_state table_bloat_estimate ok
 assert_eq "" "$(failed_except)" "$round: no check fails"
@@ -192,5 +198,17 @@ for c in "${needs_read_all_data[@]}"; do
 done
 assert_eq "" "$(failed_except "${needs_pg_monitor[@]}" "${needs_read_all_data[@]}")" \
 	"$round: no other check fails"
+
+# ---- (d) a database the role cannot connect to ------------------------------
+# Every database-scoped check fails naming it, and still writes what it
+# found in the others.
+pack_exclude=
+run_as no-connect pgh_all "$PGDATABASE" 3 "${lowered[@]}"
+expect_error sequence_exhaustion "pgh_private: could not connect to database pgh_private"
+assert_contains "$(error_of sequence_exhaustion)" "permission denied" \
+	"$round: the server's reason is in the error"
+csv_has sequence_exhaustion "$PGDATABASE,public,pgh_seq"
+expect_error invalid_indexes "pgh_private"
+expect_state database_sizes findings
 
 finish

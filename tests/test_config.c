@@ -356,13 +356,13 @@ static void test_valid_print(void **state)
 	assert_contains(text, "fsync = false\n");
 	assert_contains(text, "log_level = debug\n");
 	assert_contains(text, "\n[check:multi]\nseverity = critical\ninterval = 2m\n"
-	                      "timeout = 10s\nmax_rows = 1000\nenabled = true\n; sql inline (");
+	                      "timeout = 10s\nmax_rows = 1000\nenabled = true\nscope = cluster\n; sql inline (");
 	assert_contains(text, "\tSELECT pid, now() - query_start AS runtime, query\n"
 	                      "\tFROM pg_stat_activity\n");
 	assert_contains(text, "; sql from sql_file ");
 	assert_contains(text, "/valid/packs/sql/retuned.sql");
 	assert_contains(text, "[check:pack_disabled]\nseverity = info\ninterval = 0s\n"
-	                      "timeout = 20s\nmax_rows = 500\nenabled = false\n");
+	                      "timeout = 20s\nmax_rows = 500\nenabled = false\nscope = cluster\n");
 	assert_null(strstr(text, "s3cret"));
 	free(text);
 	pgh_config_free(cfg);

@@ -30,6 +30,14 @@ enum pgh_severity {
 
 const char *pgh_severity_str(enum pgh_severity sev);
 
+/* Where a check runs: once, or in every database of the cluster. */
+enum pgh_scope {
+	PGH_SCOPE_CLUSTER = 0, /* once, in the conninfo's database */
+	PGH_SCOPE_DATABASE,    /* in every database [target] databases selects */
+};
+
+const char *pgh_scope_str(enum pgh_scope scope);
+
 /* A list of strings that a repeatable key accumulates, in file order. */
 struct pgh_strlist {
 	char **items;
@@ -48,6 +56,7 @@ struct pgh_check {
 	uint64_t timeout_ms;  /* [run] timeout when not set */
 	uint64_t max_rows;    /* [run] max_rows when not set; 0 = no cap */
 	bool enabled;
+	enum pgh_scope scope; /* default cluster */
 };
 
 struct pgh_config {
@@ -60,6 +69,8 @@ struct pgh_config {
 	char *application_name; /* default "pghealthd" */
 	char *timezone;         /* default "UTC" */
 	struct pgh_strlist session_sql;
+	char *databases;         /* "all" (default), or names: where database-scoped checks run */
+	char *exclude_databases; /* names or shell globs left out; NULL: none */
 
 	/* [pool] */
 	unsigned min_connections;    /* default 1, 1..max_connections */
@@ -110,6 +121,13 @@ void pgh_config_print(const struct pgh_config *cfg, FILE *out);
  * with ([target] keys, the password file's content): they are then replaced.
  */
 bool pgh_config_reconnects(const struct pgh_config *a, const struct pgh_config *b);
+
+/*
+ * Whether a database-scoped check runs in database name: in [target]
+ * databases ("all", or one of its comma- or space-separated names) and not
+ * matched by a name or shell glob of exclude_databases.
+ */
+bool pgh_config_database_wanted(const struct pgh_config *cfg, const char *name);
 
 /* True when name matches [A-Za-z0-9_.-]+, does not start with a dot and is
  * not "status" (status.csv is pghealthd's own). */
