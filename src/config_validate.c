@@ -104,6 +104,35 @@ static void validate_prometheus_file(struct parse *p)
 		          pf);
 }
 
+/* conninfo holds a password (a bad conninfo was reported already). */
+static bool conninfo_has_password(const char *ci)
+{
+	PQconninfoOption *po = PQconninfoParse(ci != NULL ? ci : "", NULL);
+	bool has = false;
+
+	for (PQconninfoOption *o = po; o != NULL && o->keyword != NULL; o++)
+		has = has ||
+		      (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0');
+	PQconninfoFree(po);
+	return has;
+}
+
+/* One source of the password: a command, a file, or the conninfo. */
+static void validate_password_command(struct parse *p)
+{
+	const struct pgh_config *cfg = p->cfg;
+	const struct loc *at = &p->loc[find_opt("target", "password_command") - opts];
+
+	if (cfg->password_command == NULL)
+		return;
+	if (cfg->password_file != NULL)
+		add_error(p, at->file, at->line,
+		          "password_command and password_file both set: choose one");
+	else if (conninfo_has_password(cfg->conninfo))
+		add_error(p, at->file, at->line,
+		          "password_command and a password in conninfo both set: choose one");
+}
+
 void pgh_config_validate(struct parse *p)
 {
 	struct pgh_config *cfg = p->cfg;
@@ -120,4 +149,5 @@ void pgh_config_validate(struct parse *p)
 	for (size_t i = 0; i < cfg->n_checks; i++)
 		validate_check(p, i);
 	validate_prometheus_file(p);
+	validate_password_command(p);
 }

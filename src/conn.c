@@ -173,6 +173,9 @@ void conn_close(struct pgh_conn *c)
 	if (c->state == PGH_CONN_CLOSING)
 		return;
 	conn_set_state(c, PGH_CONN_CLOSING);
+	if (c->cred_waiting)
+		pgh_cred_cancel(pool_cred(c->pool), &c->cred_wait);
+	c->cred_waiting = false;
 	conn_unwatch(c);
 	if (c->pg != NULL)
 		PQfinish(c->pg);
@@ -201,6 +204,11 @@ static void conn_connect_failed(struct pgh_conn *c, const char *why)
 
 	pgh_warn("conn %u: connection%s%s failed: %s", c->id, c->database ? " to " : "",
 	         c->database ? c->database : "", msg);
+	/* A password that the server refused: the command runs again for the
+	 * next attempt (a rotated secret is picked up without a restart). */
+	if (c->state == PGH_CONN_CONNECTING && c->pg != NULL && p->cfg->password_command != NULL &&
+	    PQconnectionUsedPassword(c->pg))
+		pgh_cred_invalidate(pool_cred(p));
 	conn_close(c);
 	pool_note_failure(p, c, msg);
 	free(msg);
@@ -270,7 +278,8 @@ static void connect_timeout_cb(uv_timer_t *t)
 }
 
 /* Parameters in order: our defaults, then the user's conninfo, then ours again. */
-static PGconn *conn_start(const struct pgh_config *cfg, const char *database)
+static PGconn *conn_start(const struct pgh_config *cfg, const char *database, const char *password,
+                          const char *user)
 {
 	const char *kw[16], *val[16];
 	int n = 0;
@@ -285,11 +294,48 @@ static PGconn *conn_start(const struct pgh_config *cfg, const char *database)
 		kw[n] = "application_name", val[n++] = cfg->application_name;
 	if (cfg->password != NULL)
 		kw[n] = "password", val[n++] = cfg->password;
+	if (password != NULL)
+		kw[n] = "password", val[n++] = password;
+	if (user != NULL)
+		kw[n] = "user", val[n++] = user;
 	/* A later dbname is a plain name that overrides the conninfo's. */
 	if (database != NULL)
 		kw[n] = "dbname", val[n++] = database;
 	kw[n] = NULL, val[n] = NULL;
 	return PQconnectStartParams(kw, val, 1);
+}
+
+/* Log in with password (and user), or libpq's own ways when NULL. */
+static void conn_connect(struct pgh_conn *c, const char *password, const char *user)
+{
+	struct pgh_pool *p = c->pool;
+
+	conn_set_state(c, PGH_CONN_CONNECTING);
+	c->pg = conn_start(p->cfg, c->database, password, user);
+	if (c->pg == NULL)
+		pgh_bug("PQconnectStartParams: out of memory");
+	PQsetNoticeReceiver(c->pg, notice_cb, c);
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_connect_failed(c, PQerrorMessage(c->pg));
+		return;
+	}
+	uv_timer_start(&c->timer, connect_timeout_cb, p->cfg->connect_timeout_ms, 0);
+	/* Start as if PQconnectPoll had said WRITING. */
+	conn_connect_step(c, PGRES_POLLING_WRITING);
+}
+
+/* password_command answered (see credential.h). */
+static void conn_cred_ready_cb(struct pgh_cred_waiter *w, const char *password, const char *user,
+                               const char *error)
+{
+	struct pgh_conn *c = PGH_CONTAINER_OF(w, struct pgh_conn, cred_wait);
+
+	c->cred_waiting = false;
+	if (error != NULL) {
+		conn_connect_failed(c, error);
+		return;
+	}
+	conn_connect(c, password, user);
 }
 
 void conn_open(struct pgh_pool *p, const char *database)
@@ -302,7 +348,6 @@ void conn_open(struct pgh_pool *p, const char *database)
 	c->wave = p->wave;
 	c->fd = -1;
 	p->conns[p->n_conns++] = c;
-	conn_set_state(c, PGH_CONN_CONNECTING);
 	if (p->n_conns > p->stats.peak)
 		p->stats.peak = p->n_conns;
 	uv_timer_init(p->loop, &c->timer);
@@ -310,17 +355,14 @@ void conn_open(struct pgh_pool *p, const char *database)
 	c->handles = 1;
 	if (database != NULL)
 		pgh_debug("conn %u: to database %s", c->id, database);
-	c->pg = conn_start(p->cfg, database);
-	if (c->pg == NULL)
-		pgh_bug("PQconnectStartParams: out of memory");
-	PQsetNoticeReceiver(c->pg, notice_cb, c);
-	if (PQstatus(c->pg) == CONNECTION_BAD) {
-		conn_connect_failed(c, PQerrorMessage(c->pg));
+	if (p->cfg->password_command == NULL) {
+		conn_connect(c, NULL, NULL);
 		return;
 	}
-	uv_timer_start(&c->timer, connect_timeout_cb, p->cfg->connect_timeout_ms, 0);
-	/* Start as if PQconnectPoll had said WRITING. */
-	conn_connect_step(c, PGRES_POLLING_WRITING);
+	/* NEW until the command has answered; its own timeout bounds that. */
+	c->cred_waiting = true;
+	c->cred_wait.ready = conn_cred_ready_cb;
+	pgh_cred_get(pool_cred(p), &c->cred_wait);
 }
 
 /* ---- statements --------------------------------------------------------- */
@@ -354,6 +396,7 @@ static void conn_become_idle(struct pgh_conn *c)
 	struct pgh_pool *p = c->pool;
 
 	conn_set_state(c, PGH_CONN_IDLE);
+	c->idle_since = uv_now(p->loop);
 	c->ops = NULL;
 	c->arg = NULL;
 	c->paused = false;

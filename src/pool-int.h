@@ -5,6 +5,7 @@
 #ifndef PGHEALTHD_POOL_INT_H
 #define PGHEALTHD_POOL_INT_H
 
+#include "pghealthd/credential.h"
 #include "pghealthd/pool.h"
 #include "pghealthd/session.h"
 
@@ -13,18 +14,21 @@ struct pgh_conn {
 	unsigned id;
 	enum pgh_conn_state state;
 	PGconn *pg;
-	uv_poll_t *poll;    /* NULL while libpq has no socket */
-	int fd;             /* the socket poll watches, or -1 */
-	int armed;          /* the events poll was last started with */
-	uv_timer_t timer;   /* CONNECTING: deadline; IDLE: idle timeout; BUSY: deferred failure */
-	unsigned handles;   /* open uv handles; the struct is freed when it drops to 0 */
-	bool flushing;      /* PQflush() returned 1: wait for writable */
-	bool paused;        /* BUSY: the owner asked to stop reading */
-	bool broken;        /* lost or unusable: close on release */
-	bool stale;         /* made with replaced settings: close when next idle */
-	unsigned wave;      /* the pool's attempt wave when this connection opened */
-	char *database;     /* another database than the conninfo's, or NULL */
-	char *deferred_err; /* BUSY: a send failure reported from the timer */
+	uv_poll_t *poll;  /* NULL while libpq has no socket */
+	int fd;           /* the socket poll watches, or -1 */
+	int armed;        /* the events poll was last started with */
+	uv_timer_t timer; /* CONNECTING: deadline; IDLE: idle timeout; BUSY: deferred failure */
+	unsigned handles; /* open uv handles; the struct is freed when it drops to 0 */
+	bool flushing;    /* PQflush() returned 1: wait for writable */
+	bool paused;      /* BUSY: the owner asked to stop reading */
+	bool broken;      /* lost or unusable: close on release */
+	bool stale;       /* made with replaced settings: close when next idle */
+	unsigned wave;    /* the pool's attempt wave when this connection opened */
+	char *database;   /* another database than the conninfo's, or NULL */
+	struct pgh_cred_waiter cred_wait; /* NEW: waiting for password_command */
+	bool cred_waiting;
+	uint64_t idle_since; /* uv_now() when it last became idle */
+	char *deferred_err;  /* BUSY: a send failure reported from the timer */
 
 	/* SETUP and BUSY: the pipeline in flight (see session.h) and who hears
 	 * it: the owner's statement's results go to ops, the others' do not. */
@@ -68,6 +72,7 @@ struct pgh_pool {
 	struct pgh_pool_stats stats;
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
+	struct pgh_cred *cred; /* password_command, made when first needed */
 };
 
 /* conn.c */
@@ -77,6 +82,7 @@ void conn_set_state(struct pgh_conn *c, enum pgh_conn_state st);
 void conn_unwatch(struct pgh_conn *c);
 
 /* pool.c */
+struct pgh_cred *pool_cred(struct pgh_pool *p);
 void pool_dispatch(struct pgh_pool *p);
 void pool_fail_queued(struct pgh_pool *p, const char *why);
 void pool_maybe_closed(struct pgh_pool *p);

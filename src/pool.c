@@ -41,6 +41,15 @@ static void pool_seed(struct pgh_pool *p)
 		p->rng = 0x9e3779b97f4a7c15ull;
 }
 
+static void pool_cred_closed_cb(void *arg)
+{
+	struct pgh_pool *p = arg;
+
+	p->cred = NULL;
+	p->handles--;
+	pool_maybe_closed(p);
+}
+
 static void pool_handle_close_cb(uv_handle_t *h)
 {
 	struct pgh_pool *p = h->data;
@@ -211,6 +220,22 @@ void pool_note_failure(struct pgh_pool *p, const struct pgh_conn *c, const char 
 	}
 }
 
+/* Not ready yet: waiting for its password, connecting, or in setup. */
+static bool conn_in_making(const struct pgh_conn *c)
+{
+	return c->state == PGH_CONN_NEW || c->state == PGH_CONN_CONNECTING ||
+	       c->state == PGH_CONN_SETUP;
+}
+
+struct pgh_cred *pool_cred(struct pgh_pool *p)
+{
+	if (p->cred == NULL) {
+		p->cred = pgh_cred_new(p->loop, p->cfg);
+		p->handles++; /* until pgh_cred_close() is done */
+	}
+	return p->cred;
+}
+
 static struct pgh_conn *pool_idle_conn(struct pgh_pool *p, const char *database)
 {
 	for (unsigned i = 0; i < p->n_conns; i++)
@@ -249,9 +274,11 @@ static void pool_grant(struct pgh_pool *p)
 		idle--;
 		req->granted(req, c);
 	}
-	for (unsigned i = p->n_conns; idle > 0 && i-- > 0;)
-		if (p->conns[i]->state == PGH_CONN_IDLE && p->conns[i]->database != NULL &&
-		    (p->n_named == 0 || !pool_wanted(p, p->conns[i])))
+	/* Other databases' idle connections stay while work waits (the next
+	 * check may want one of them, or pool_make_room() takes it), and go
+	 * when nothing waits any more. */
+	for (unsigned i = p->n_conns; idle > 0 && p->n_queued == 0 && i-- > 0;)
+		if (p->conns[i]->state == PGH_CONN_IDLE && p->conns[i]->database != NULL)
 			conn_close(p->conns[i]);
 }
 
@@ -259,15 +286,21 @@ static void pool_grant(struct pgh_pool *p)
  * (which nobody waiting wants: pool_grant() ran first). */
 static bool pool_make_room(struct pgh_pool *p)
 {
+	struct pgh_conn *victim = NULL, *c;
+
 	if (p->n_conns < p->cfg->max_connections)
 		return true;
-	for (unsigned i = p->n_conns; i-- > 0;) {
-		if (p->conns[i]->state == PGH_CONN_IDLE) {
-			conn_close(p->conns[i]);
-			return true;
-		}
+	/* The one idle longest, among those no waiting work wants. */
+	for (unsigned i = 0; i < p->n_conns; i++) {
+		c = p->conns[i];
+		if (c->state == PGH_CONN_IDLE && (p->n_named == 0 || !pool_wanted(p, c)) &&
+		    (victim == NULL || c->idle_since < victim->idle_since))
+			victim = c;
 	}
-	return false;
+	if (victim == NULL)
+		return false;
+	conn_close(victim);
+	return true;
 }
 
 /*
@@ -284,9 +317,7 @@ static void pool_grow(struct pgh_pool *p, unsigned pending, unsigned working)
 	unsigned pending_default = 0;
 
 	for (unsigned i = 0; i < p->n_conns; i++)
-		pending_default +=
-		    p->conns[i]->database == NULL && (p->conns[i]->state == PGH_CONN_CONNECTING ||
-		                                      p->conns[i]->state == PGH_CONN_SETUP);
+		pending_default += p->conns[i]->database == NULL && conn_in_making(p->conns[i]);
 	for (struct pgh_request *req = p->head; req != NULL; req = req->next) {
 		/* Only requests for the conninfo's database: no need to walk. */
 		if (p->n_named == 0 && p->n_queued <= pending_default)
@@ -323,8 +354,7 @@ void pool_dispatch(struct pgh_pool *p)
 		return;
 	pool_grant(p);
 	for (unsigned i = 0; i < p->n_conns; i++) {
-		if (p->conns[i]->state == PGH_CONN_CONNECTING ||
-		    p->conns[i]->state == PGH_CONN_SETUP)
+		if (conn_in_making(p->conns[i]))
 			pending++;
 		else if (!p->conns[i]->broken)
 			working++;
@@ -376,6 +406,8 @@ void pgh_pool_close(struct pgh_pool *p, void (*done)(void *arg), void *arg)
 	}
 	uv_close((uv_handle_t *)&p->retry, pool_handle_close_cb);
 	uv_close((uv_handle_t *)&p->kick, pool_handle_close_cb);
+	if (p->cred != NULL)
+		pgh_cred_close(p->cred, pool_cred_closed_cb, p);
 }
 
 /*
@@ -386,6 +418,8 @@ void pgh_pool_close(struct pgh_pool *p, void (*done)(void *arg), void *arg)
 void pgh_pool_set_config(struct pgh_pool *p, const struct pgh_config *cfg, bool reconnect)
 {
 	p->cfg = cfg;
+	if (p->cred != NULL)
+		pgh_cred_set_config(p->cred, cfg);
 	if (reconnect) {
 		for (unsigned i = p->n_conns; i-- > 0;) {
 			struct pgh_conn *c = p->conns[i];

@@ -66,8 +66,11 @@ struct pgh_config {
 	char *conninfo;         /* libpq conninfo or URI; "" = libpq defaults/PG* */
 	char *password_file;    /* resolved path, or NULL */
 	char *password;         /* read from password_file; never printed or logged */
-	char *application_name; /* default "pghealthd" */
-	char *timezone;         /* default "UTC" */
+	char *password_command; /* a command that prints the password (or JSON), or NULL */
+	uint64_t password_command_timeout_ms; /* default 10s */
+	uint64_t password_ttl_ms;             /* default 10m; 0: for every new connection */
+	char *application_name;               /* default "pghealthd" */
+	char *timezone;                       /* default "UTC" */
 	struct pgh_strlist session_sql;
 	char *databases;         /* "all" (default), or names: where database-scoped checks run */
 	char *exclude_databases; /* names or shell globs left out; NULL: none */
