@@ -6,16 +6,13 @@
 # pghealthd and of psql's COPY for the same query ("figures:" lines); the
 # RSS bound is not checked when PGH_WRAPPER (valgrind) runs the binary.
 #
-# Run: PGHEALTHD=build/pghealthd tests/with-pg.sh tests/atomicity.sh
+# Run alone: meson test -C build atomicity
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/atomicity.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-[ -x /usr/bin/time ] || die "/usr/bin/time not found (package time; scripts/install-deps installs it)"
+. "$(dirname "$0")/lib.sh"
+test_setup atomicity /usr/bin/time
 
-work=$PGH_TEST_TMP/atomicity
 out=$work/out
 mkdir -p "$out"
 nrows=2000000
@@ -23,23 +20,8 @@ query="SELECT g, md5(g::text) FROM generate_series(1, $nrows) g"
 max_rss_kb=$(rss_kb "${PGH_MAX_RSS_KB:-65536}")
 
 conf=$work/pghealthd.ini
-cat >"$conf" <<EOF
-[target]
-conninfo = host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$PGUSER
-timezone = UTC
-
-[pool]
-max_connections = 2
-
-[run]
-output_dir = $out
-fsync = false
-timeout = 300s
-
-[check:big]
-sql = $query
-severity = info
-EOF
+new_config "$conf" "$out" max_connections=2 timeout=300s
+add_check "$conf" big "$query" "severity = info"
 
 # figure FILE FIELD: a value from /usr/bin/time -v output.
 figure() {

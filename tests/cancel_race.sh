@@ -7,23 +7,18 @@
 # arrive on the released connection.  The daemon must stay alive (under
 # ASan: no use-after-free), report nothing twice, and keep working.
 #
-# Run: PGHEALTHD=build/src/pghealthd PGH_SLOW_CANCEL=build/tests/libpgh-slow-cancel.so \
+# Run alone: meson test -C build cancel_race
+#   or: PGHEALTHD=build/src/pghealthd PGH_SLOW_CANCEL=build/tests/libpgh-slow-cancel.so \
 #      tests/with-pg.sh tests/cancel_race.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-# shellcheck source=tests/daemon-lib.sh
-. "$here/daemon-lib.sh"
+. "$(dirname "$0")/lib.sh"
+test_setup cancel_race
 [ -f "${PGH_SLOW_CANCEL:-}" ] || die "PGH_SLOW_CANCEL (the slow-cancel shim) is not set"
 
-work=$PGH_TEST_TMP/cancel
-mkdir -p "$work"
 out=$work/out
 conf=$work/race.ini
-write_config "$conf" "$out" 3s 2 1 pgh-race
+write_config "$conf" "$out" 3s 2 application_name=pgh-race
 add_check "$conf" capped "SELECT g FROM generate_series(1, 50) g" "max_rows = 2"
 add_check "$conf" plain "SELECT 1 AS one"
 

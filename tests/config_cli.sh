@@ -4,16 +4,12 @@
 # nothing, every check disabled, a timeout PostgreSQL's statement_timeout
 # cannot hold.  A file with only [target] is still fine for exec.
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/config_cli.sh
+# Run alone: meson test -C build config_cli
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/config_cli.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-
-work=$PGH_TEST_TMP/config
-mkdir -p "$work"
+. "$(dirname "$0")/lib.sh"
+test_setup config_cli
 conninfo="host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$PGUSER"
 
 # refused FILE CMD TEXT LABEL: `pghealthd -c FILE CMD` exits 78, stderr has TEXT.

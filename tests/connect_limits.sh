@@ -12,20 +12,13 @@
 #     client_connection_check_interval)
 #
 # Needs root (pgbouncer runs as the server's user; the postmaster is stopped
-# with SIGSTOP).  Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/connect_limits.sh
+# with SIGSTOP).
+# Run alone: meson test -C build connect_limits
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/connect_limits.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-[ "$(id -u)" -eq 0 ] || die "connect_limits.sh must run as root"
-# shellcheck source=tests/daemon-lib.sh
-. "$here/daemon-lib.sh"
-command -v ss >/dev/null 2>&1 || die "ss not found (package iproute2)"
-
-work=$PGH_TEST_TMP/limits
-mkdir -p "$work"
+. "$(dirname "$0")/lib.sh"
+test_setup connect_limits root ss
 
 # ===========================================================================
 # 1. A saturated pgbouncer session pool
@@ -39,14 +32,11 @@ holding() { [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT 
 wait_for 5000 holding || die "the holder did not get pgbouncer's server connection"
 
 conf=$work/bouncer.ini
-write_config "$conf" "$work/out-bouncer" 60s 3 1 pgh-limits "$bouncer_conninfo"
-sed -i 's/^\[pool\]$/[pool]\nconnect_timeout = 3s/' "$conf"
+write_config "$conf" "$work/out-bouncer" 60s 3 application_name=pgh-limits \
+	"conninfo=$bouncer_conninfo" connect_timeout=3s
 add_check "$conf" one "SELECT 1 AS one" "timeout = 2s"
 add_check "$conf" two "SELECT 2 AS two" "timeout = 2s"
-t0=$(now_ms)
-rc=0
-timeout -k 2 40 "$PGHEALTHD" -c "$conf" once >"$work/bouncer.out" 2>"$work/bouncer.err" || rc=$?
-wall=$(($(now_ms) - t0))
+timed_once 40 "$conf"
 echo "figure: once behind a saturated pgbouncer pool exited $rc after ${wall} ms"
 assert_eq 3 "$rc" "saturated pooler: once ends UNKNOWN by itself"
 assert_le "$wall" "$(slow_ms 6500)" "saturated pooler: within timeout + connect_timeout + 1.5 s"
@@ -76,9 +66,8 @@ bouncer_stop "$work/bouncer"
 # ===========================================================================
 postmaster=$(head -n 1 "$PGH_FIXTURE_DIR/data/postmaster.pid")
 conf=$work/burst.ini
-write_config "$conf" "$work/out-burst" 60s 5 1 pgh-burst \
-	"host=127.0.0.1 port=$PGPORT dbname=$PGDATABASE user=$PGUSER"
-sed -i 's/^\[pool\]$/[pool]\nconnect_timeout = 1s/' "$conf"
+write_config "$conf" "$work/out-burst" 60s 5 application_name=pgh-burst \
+	"conninfo=host=127.0.0.1 port=$PGPORT dbname=$PGDATABASE user=$PGUSER" connect_timeout=1s
 for i in 1 2 3 4 5; do
 	add_check "$conf" "c$i" "SELECT $i AS n, pg_sleep(0.3)" "timeout = 5s"
 done
@@ -110,7 +99,7 @@ wait_for 10000 q "SELECT 1" >/dev/null || die "the server did not come back"
 
 # After one success the pool grows to serve the queue again.
 conf2=$work/grow.ini
-write_config "$conf2" "$work/out-grow" 60s 5 1 pgh-grow
+write_config "$conf2" "$work/out-grow" 60s 5 application_name=pgh-grow
 for i in 1 2 3 4 5; do
 	add_check "$conf2" "c$i" "SELECT $i AS n, pg_sleep(0.5)"
 done
@@ -142,7 +131,7 @@ END
 $$;
 EOF
 conf=$work/stubborn.ini
-write_config "$conf" "$work/out-stubborn" 60s 2 1 pgh-stubborn
+write_config "$conf" "$work/out-stubborn" 60s 2 application_name=pgh-stubborn
 add_check "$conf" stubborn "SELECT stubborn(14) AS s" "timeout = 1s"
 stubborn_running() {
 	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT stubborn(14)%'")" -ge 1 ]

@@ -4,18 +4,12 @@
 # server side is ended (no transaction, no lock left), the other checks are
 # unharmed; `exec` answers an error the same way.
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/copy_checks.sh
+# Run alone: meson test -C build copy_checks
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/copy_checks.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-# shellcheck source=tests/daemon-lib.sh
-. "$here/daemon-lib.sh"
-
-work=$PGH_TEST_TMP/copy
-mkdir -p "$work"
+. "$(dirname "$0")/lib.sh"
+test_setup copy_checks
 pgsql -c "CREATE TABLE copy_target (a int)" || die "setup failed"
 
 # Sessions of the test's application_name that hold a transaction open.
@@ -26,17 +20,14 @@ open_transactions() { # APP
 
 # ---- once: two COPY checks and a plain one ------------------------------------
 conf=$work/once.ini
-write_config "$conf" "$work/out" 60s 3 1 pgh-copy
+write_config "$conf" "$work/out" 60s 3 application_name=pgh-copy
 add_check "$conf" copy_out "COPY (SELECT 1) TO STDOUT" "timeout = 10s"
 add_check "$conf" copy_in "COPY copy_target FROM STDIN" "timeout = 10s"
 add_check "$conf" copy_both "COPY (SELECT g FROM generate_series(1, 1000000) g) TO STDOUT" \
 	"timeout = 10s"
 add_check "$conf" plain "SELECT 1 AS one"
 
-t0=$(now_ms)
-rc=0
-timeout -k 2 30 "$PGHEALTHD" -c "$conf" once >"$work/once.out" 2>"$work/once.err" || rc=$?
-wall=$(($(now_ms) - t0))
+timed_once 30 "$conf"
 echo "figure: once with COPY checks exited $rc after ${wall} ms"
 assert_eq 3 "$rc" "once with COPY checks ends UNKNOWN (exit 3), not hung"
 assert_le "$wall" "$(slow_ms 5000)" "once with COPY checks ends within 5 s (checks' timeout 10 s)"
@@ -58,7 +49,7 @@ assert_eq 0 "$(q "SELECT count(*) FROM copy_target")" "nothing was copied into t
 
 # ---- run: the loop stays responsive; SIGTERM ends it ------------------------------
 conf=$work/run.ini
-write_config "$conf" "$work/out-run" 1s 2 1 pgh-copy-run
+write_config "$conf" "$work/out-run" 1s 2 application_name=pgh-copy-run
 add_check "$conf" copy_out "COPY (SELECT 1) TO STDOUT"
 add_check "$conf" plain "SELECT 1 AS one"
 start_daemon "$conf" "$work/run.log"

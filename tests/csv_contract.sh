@@ -6,16 +6,14 @@
 # run by psql in a UTC session on the same server; a query without rows
 # leaves no file.  All queries run as checks of ONE `pghealthd once` round.
 #
-# Run: PGHEALTHD=build/pghealthd tests/with-pg.sh tests/csv_contract.sh
+# Run alone: meson test -C build csv_contract
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/csv_contract.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
+. "$(dirname "$0")/lib.sh"
+test_setup csv_contract
 
 qdir=$here/data/csv_queries
-work=$PGH_TEST_TMP/csv_contract
 out=$work/out
 exp=$work/expected
 mkdir -p "$out" "$exp"
@@ -30,26 +28,11 @@ done
 
 # The config: one info check per query, in file order.
 conf=$work/pghealthd.ini
-{
-	cat <<EOF
-[target]
-conninfo = host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$PGUSER
-timezone = UTC
-
-[pool]
-max_connections = 4
-
-[run]
-output_dir = $out
-fsync = false
-timeout = 120s
-EOF
-	for name in "${names[@]}"; do
-		printf '\n[check:%s]\n' "$name"
-		ini_value sql "$(read_query "$qdir/$name.sql")" || exit 1
-		echo "severity = info"
-	done
-} >"$conf" || die "could not generate $conf"
+new_config "$conf" "$out" max_connections=4 timeout=120s
+for name in "${names[@]}"; do
+	add_check "$conf" "$name" "$(read_query "$qdir/$name.sql")" "severity = info" ||
+		die "could not generate $conf"
+done
 
 run_once "$conf" 0 "one round over ${#names[@]} contract queries"
 

@@ -1,14 +1,14 @@
 # shellcheck shell=bash
-# Helpers for the tests that run the daemon against the fixture's server:
-# a cleanup trap for what a test starts (daemons, frozen backends, mounts,
-# poolers), a config writer, waits, probes and status.csv snapshots.
-# Source it after lib.sh and require_env:
-#
-#   . "$here/lib.sh"; require_env; . "$here/daemon-lib.sh"
+# The daemon and fixture helpers of the test library: a cleanup trap for
+# what a test starts (daemons, helpers, frozen backends, mounts, poolers,
+# background psql sessions), the daemon's configuration, waits, probes,
+# status.csv snapshots, a pg_stat_activity sampler, pgbouncer, and the check
+# packs' configuration.  Loaded by test_setup (lib.sh); not sourced alone.
 #
 # Many helpers run only through wait_for: shellcheck cannot see those calls.
 # shellcheck disable=SC2317
 
+pgh_lib_files+=("${BASH_SOURCE[0]}")
 clk_tck=$(getconf CLK_TCK)
 
 # ---- cleanup: only what this script started ------------------------------
@@ -16,11 +16,15 @@ started_pids=()  # daemons and background helpers
 frozen_pids=()   # server backends stopped with SIGSTOP
 mounts=()
 bouncer_dirs=()  # pgbouncer fixtures
+declare -gA bg_pid=() bg_fd=() # background psql sessions (bg_start)
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	local p m
+	local p m name
 	set +e
+	for name in "${!bg_fd[@]}"; do
+		bg_stop "$name"
+	done
 	for p in "${frozen_pids[@]}"; do
 		kill -CONT "$p" 2>/dev/null
 	done
@@ -40,41 +44,32 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-# ---- helpers --------------------------------------------------------------
-
-conninfo_default="host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$PGUSER"
-
-# write_config FILE OUTDIR INTERVAL MAX_CONN [MIN_CONN [APP [CONNINFO]]]
-write_config() {
-	cat >"$1" <<EOF
-[target]
-conninfo = ${7:-$conninfo_default}
-application_name = ${6:-pghealthd}
-timezone = UTC
-
-[pool]
-min_connections = ${5:-1}
-max_connections = $4
-
-[run]
-output_dir = $2
-interval = $3
-fsync = false
-history = 0
-EOF
+# mount_tmpfs DIR OPTIONS [SOURCE]: a tmpfs on DIR (made), unmounted on exit.
+mount_tmpfs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o "$2" "${3:-tmpfs}" "$1" || die "mount tmpfs on $1 failed"
+	mounts+=("$1")
 }
 
-# add_check FILE NAME SQL [KEY=VALUE LINE...]
-add_check() {
-	local f=$1 name=$2 sql=$3
-	shift 3
-	{
-		printf '\n[check:%s]\n' "$name"
-		ini_value sql "$sql"
-		for l in "$@"; do
-			echo "$l"
-		done
-	} >>"$f"
+# ---- helpers --------------------------------------------------------------
+
+# write_config FILE OUTDIR INTERVAL MAX_CONN [KEY=VALUE...]: a daemon's
+# configuration (new_config): application_name = pghealthd, min_connections
+# = 1, history = 0, unless a KEY=VALUE says otherwise.
+write_config() {
+	new_config "$1" "$2" application_name=pghealthd min_connections=1 \
+		max_connections="$4" interval="$3" history=0 "${@:5}"
+}
+
+# scenario NAME: a scenario's label $t, its directory $d (made), and $conf
+# and $log there.
+scenario() {
+	t=$1
+	# shellcheck disable=SC2154 # $work: set by test_setup
+	d=$work/$t
+	mkdir -p "$d"
+	conf=$d/pghealthd.ini
+	log=$d/daemon.log
 }
 
 # wait_for TIMEOUT_MS COMMAND...: run COMMAND every 50 ms until it succeeds;
@@ -96,6 +91,23 @@ wait_for() {
 		fi
 		sleep 0.05
 	done
+}
+
+# expect_within MS MESSAGE FAILURE COMMAND...: ok MESSAGE when COMMAND
+# succeeds within MS milliseconds (scaled by $PGH_SLOW), else fail FAILURE
+# and show $log (when there is one); returns whether it did.  waited_ms: how
+# long it took.
+expect_within() {
+	local good=$2 bad=$3 bound
+	bound=$(slow_ms "$1")
+	shift 3
+	if wait_for "$bound" "$@"; then
+		ok "$good"
+	else
+		fail "$bad"
+		[ ! -f "${log:-}" ] || show_log "$log"
+		return 1
+	fi
 }
 
 alive() { kill -0 "$1" 2>/dev/null; }
@@ -182,6 +194,15 @@ start_daemon() { # CONF LOG
 	pgh_bg "$2" -c "$1" run
 	dpid=$pgh_pid
 	started_pids+=("$dpid")
+}
+
+# Start the daemon on $conf (log $log) and wait up to 5 s (scaled) for a
+# round in which every CHECK has findings; sets dpid.
+first_round() { # OUTDIR CHECK...
+	local t0
+	start_daemon "$conf" "$log"
+	t0=$(now_ms)
+	wait_for "$(slow_ms 5000)" status_all "$1" findings "$t0" "${@:2}" || fail "$t: no first round"
 }
 
 # SIGTERM the daemon PID; it must exit 0 within BOUND_MS (scaled).  Sets
@@ -293,4 +314,133 @@ bouncer_stop() { # DIR
 bouncer_sql() {
 	PGHOST=127.0.0.1 PGPORT=$bouncer_port PGCLIENTENCODING=UTF8 \
 		psql -X -q -v ON_ERROR_STOP=1 -At "$@"
+}
+
+# timed_once LIMIT_S CONF: `pghealthd -c CONF once` without the wrapper,
+# killed after LIMIT_S seconds; stdout and stderr to CONF.stdout and
+# CONF.stderr.  Sets rc and wall (ms).
+timed_once() {
+	local t0
+	t0=$(now_ms)
+	rc=0
+	timeout -k 2 "$1" "$PGHEALTHD" -c "$2" once >"$2.stdout" 2>"$2.stderr" || rc=$?
+	# shellcheck disable=SC2034 # read by the test scripts
+	wall=$(($(now_ms) - t0))
+}
+
+# ---- an in-server sampler of pg_stat_activity -------------------------------
+# One session re-reads pg_stat_activity every 20 ms and returns, per sample,
+# the time (epoch ms), the number of sessions named APP and how many of them
+# run a query LIKE PATTERN, until a row with its TAG appears in sampler_stop
+# (or MAX_SECONDS pass).  Sampling costs no process starts.
+sampler_setup() {
+	pgsql >/dev/null <<'SQL' || die "sampler setup failed"
+CREATE TABLE IF NOT EXISTS sampler_stop (tag text);
+CREATE OR REPLACE FUNCTION pgh_sample(p_tag text, max_seconds float8, app text, pattern text)
+RETURNS TABLE (t_ms bigint, n_sessions int, n_matching int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    LOOP
+        PERFORM pg_stat_clear_snapshot();
+        SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint, count(*),
+               count(*) FILTER (WHERE a.state = 'active' AND a.query LIKE pattern)
+          INTO t_ms, n_sessions, n_matching
+          FROM pg_stat_activity a WHERE a.application_name = app;
+        RETURN NEXT;
+        EXIT WHEN EXISTS (SELECT 1 FROM sampler_stop s WHERE s.tag = p_tag)
+            OR clock_timestamp() - t0 > make_interval(secs => max_seconds);
+        PERFORM pg_sleep(0.02);
+    END LOOP;
+END
+$$;
+SQL
+}
+
+sampler_running() { # TAG
+	[ "$(q "SELECT count(*) FROM pg_stat_activity
+		WHERE query LIKE '%pgh_sample(''$1''%' AND pid <> pg_backend_pid()")" = 1 ]
+}
+
+# sampler_start TAG MAX_SECONDS APP PATTERN OUTFILE: start it, wait until it
+# runs; sets sampler_pid.
+sampler_start() {
+	[ -n "${pgh_sampler_ready:-}" ] || sampler_setup
+	pgh_sampler_ready=1
+	pgsql -F' ' -c "SELECT * FROM pgh_sample('$1', $2, '$3', '$4')" >"$5" 2>&1 &
+	sampler_pid=$!
+	started_pids+=("$sampler_pid")
+	wait_for 5000 sampler_running "$1" || die "sampler $1 did not start: $(cat "$5")"
+}
+
+sampler_stop() { # TAG OUTFILE
+	pgsql -c "INSERT INTO sampler_stop VALUES ('$1')" || fail "could not stop sampler $1"
+	wait "$sampler_pid" || fail "sampler $1 failed: $(head -c 300 "$2")"
+}
+
+# Maximum of column N (2 sessions, 3 matching) of a sampler's output.
+sample_max() { # FILE N
+	awk -v n="$2" 'BEGIN { m = 0 } NF == 3 && $n > m { m = $n } END { print m }' "$1"
+}
+
+# ---- background psql sessions ----------------------------------------------
+# bg_start NAME [CONNINFO]: a psql session (application_name NAME) that reads
+# SQL from a fifo, so it can sit idle inside a transaction for as long as the
+# test wants; bg_send NAME SQL; bg_stop NAME terminates it (the EXIT trap
+# stops those left).
+bg_start() {
+	local name=$1 fifo=$work/$1.fifo fd
+	mkfifo "$fifo"
+	PGAPPNAME=$name PGOPTIONS='-c client_min_messages=warning' \
+		psql -X -q -o /dev/null ${2:+"$2"} <"$fifo" >"$work/$name.log" 2>&1 &
+	bg_pid[$name]=$!
+	exec {fd}>"$fifo"
+	bg_fd[$name]=$fd
+}
+
+bg_send() {
+	printf '%s\n' "$2" >&"${bg_fd[$1]}"
+}
+
+bg_stop() {
+	local name=$1 fd=${bg_fd[$1]:-}
+	[ -n "$fd" ] || return 0
+	exec {fd}>&-
+	unset "bg_fd[$name]"
+	pgsql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = '$name'" >/dev/null 2>&1 || true
+	kill "${bg_pid[$name]}" 2>/dev/null || true
+	wait "${bg_pid[$name]}" 2>/dev/null || true
+}
+
+# wait_sql SQL MESSAGE: poll until SQL returns t (10 s at most), or die.
+wait_sql() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(pgsql -c "$1" 2>/dev/null)" = t ] && return 0
+		sleep 0.1
+	done
+	die "timed out waiting for: $2"
+}
+
+# ---- check packs -------------------------------------------------------------
+# pack_config FILE ROLE DBNAME OUTDIR [SESSION_SQL...]: a configuration that
+# includes the pack $pack as shipped, connecting as ROLE to DBNAME on the
+# fixture's server, with extra session_sql lines (lowered thresholds).
+# $pack_databases and $pack_exclude, when set, are its databases and
+# exclude_databases.
+pack_config() {
+	local f=$1 role=$2 db=$3 out=$4 s
+	local -a extra=()
+	shift 4
+	for s in "$@"; do
+		extra+=("session_sql=$s")
+	done
+	mkdir -p "$out"
+	# shellcheck disable=SC2154 # $pack: set by the test script
+	new_config "$f" "$out" "conninfo=host='$PGHOST' port=$PGPORT dbname=$db user=$role" \
+		"session_sql=SET lock_timeout = '1s'" "${extra[@]}" \
+		"databases=${pack_databases:-}" "exclude_databases=${pack_exclude:-}" \
+		max_connections=3 history=0 "include=$pack"
 }

@@ -12,21 +12,15 @@
 #  4. 20 databases on a pool of 3: never more than 3 sessions (sampled)
 #  5. exec --database, and check-config showing each check's scope
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/databases.sh
+# Run alone: meson test -C build databases
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/databases.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-# shellcheck source=tests/daemon-lib.sh
-. "$here/daemon-lib.sh"
-
-work=$PGH_TEST_TMP/databases
-mkdir -p "$work"
+. "$(dirname "$0")/lib.sh"
+test_setup databases jq
 pack=$here/../conf/checks/postgresql.ini
 role=pgh_dbmon
-role_conninfo="host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$role"
+role_conninfo="conninfo=host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$role"
 
 pgsql <<SQL || die "setup failed"
 CREATE ROLE $role LOGIN;
@@ -51,15 +45,9 @@ pgsql -d db_dead -c "CREATE TABLE churn (a int) WITH (autovacuum_enabled = false
 wait_for 10000 test "$(pgsql -d db_dead -c "SELECT n_dead_tup >= 15000 FROM pg_stat_user_tables
 	WHERE relname = 'churn'")" = t || die "dead rows never showed in pg_stat_user_tables"
 
-# pack_conf FILE OUTDIR [TARGET LINE...]: the pack as shipped, as the role.
+# pack_conf FILE OUTDIR [KEY=VALUE...]: the pack as shipped, as the role.
 pack_conf() {
-	local f=$1 out=$2
-	shift 2
-	write_config "$f" "$out" 60s 3 1 pghealthd "$role_conninfo"
-	for l in "$@"; do
-		sed -i "/^\[target\]$/a $l" "$f"
-	done
-	printf 'include = %s\n' "$pack" >>"$f"
+	write_config "$1" "$2" 60s 3 "$role_conninfo" "include=$pack" "${@:3}"
 }
 
 # The reference for one database: DB,<COPY line> for each row, in order.
@@ -79,7 +67,7 @@ reference() { # SQLFILE DB...
 # ===========================================================================
 conf=$work/pack.ini
 out=$work/out
-pack_conf "$conf" "$out" "exclude_databases = db_deny"
+pack_conf "$conf" "$out" exclude_databases=db_deny
 run_once "$conf" 1 "the pack over every database"
 snapshot "$out"
 for c in invalid_indexes sequence_exhaustion dead_tuples; do
@@ -126,7 +114,7 @@ assert_contains "$(cat "$out/invalid_indexes.csv")" "db_index,public,t,t_a," \
 assert_eq 1 "$(snap_get invalid_indexes 3)" "rows: the findings written"
 assert_eq findings "$(snap_get database_sizes 2)" "a cluster-scoped check is unharmed"
 
-pack_conf "$conf" "$work/out-list" "databases = db_seq, db_index" "exclude_databases = db_i*"
+pack_conf "$conf" "$work/out-list" "databases=db_seq, db_index" "exclude_databases=db_i*"
 run_once "$conf" 1 "databases and exclude_databases"
 assert_contains "$(cat "$work/out-list/sequence_exhaustion.csv")" "db_seq," "db_seq is listed"
 assert_file_absent "$work/out-list/invalid_indexes.csv" "db_index is excluded by a glob"
@@ -136,8 +124,7 @@ assert_file_absent "$work/out-list/invalid_indexes.csv" "db_index is excluded by
 # ===========================================================================
 conf=$work/run.ini
 out=$work/out-run
-write_config "$conf" "$out" 1s 3 1 pghealthd "$role_conninfo"
-sed -i "/^\[target\]$/a exclude_databases = db_deny" "$conf"
+write_config "$conf" "$out" 1s 3 "$role_conninfo" exclude_databases=db_deny
 add_check "$conf" seqs "SELECT sequencename FROM pg_sequences WHERE last_value > 500" \
 	"scope = database"
 start_daemon "$conf" "$work/run.log"
@@ -162,8 +149,8 @@ for i in $(seq -w 1 20); do
 done | pgsql
 conf=$work/many.ini
 out=$work/out-many
-write_config "$conf" "$out" 1s 3 1 pgh-many "$role_conninfo"
-sed -i "/^\[target\]$/a exclude_databases = db_deny" "$conf"
+write_config "$conf" "$out" 1s 3 "$role_conninfo" exclude_databases=db_deny \
+	application_name=pgh-many
 for c in a b c d; do
 	add_check "$conf" "many_$c" "SELECT current_database() AS db, pg_sleep(0.01) WHERE false" \
 		"scope = database"

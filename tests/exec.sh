@@ -1,18 +1,12 @@
 #!/usr/bin/env bash
 # `pghealthd exec`: one query to typed JSON, against a real server.
-# Run as: tests/with-pg.sh tests/exec.sh   (PGHEALTHD = the binary)
+# Run alone: meson test -C build exec
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/exec.sh
 set -u
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-require_env
-command -v jq >/dev/null || die "jq is needed (scripts/install-deps installs it)"
-
-work=$PGH_TEST_TMP/exec
-mkdir -p "$work"
-# An empty conninfo: libpq uses the fixture's PG* variables.
-printf '[target]\nconninfo =\n' >"$work/exec.ini"
-export PGHEALTHD_CONFIG=$work/exec.ini
-
-. "$(dirname "$0")/exec-lib.sh"
+test_setup exec jq
+exec_config
 
 # ---- one query per type family: value and JSON type -----------------------
 run_exec "SELECT 1::int2 AS i2, 2147483647::int4 AS i4,

@@ -5,46 +5,20 @@
 # answer with rows missing.
 #
 # Needs root (it mounts a tmpfs).
-# Run as: tests/with-pg.sh tests/exec_spool.sh   (PGHEALTHD = the binary)
+# Run alone: meson test -C build exec_spool
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/exec_spool.sh
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-command -v jq >/dev/null || die "jq is needed (scripts/install-deps installs it)"
-[ "$(id -u)" -eq 0 ] || die "exec_spool.sh must run as root (it mounts a tmpfs)"
-for tool in mount umount mountpoint; do
-	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (package mount / util-linux)"
-done
-
-work=$PGH_TEST_TMP/exec_spool
+. "$(dirname "$0")/lib.sh"
+test_setup exec_spool root jq mount umount mountpoint
+exec_config
 small=$work/small # a 256 KiB tmpfs: far less than the query's rows
 roomy=$work/roomy
-mkdir -p "$small" "$roomy"
-printf '[target]\nconninfo =\n' >"$work/exec.ini"
-export PGHEALTHD_CONFIG=$work/exec.ini
-
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	if mountpoint -q "$small"; then
-		umount "$small" 2>/dev/null || umount -l "$small"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-mount -t tmpfs -o size=256k,mode=0700 pghealthd-spool "$small" || die "cannot mount a tmpfs on $small"
+mkdir -p "$roomy"
+mount_tmpfs "$small" size=256k,mode=0700 pghealthd-spool
 
 # About 6.5 MB of rows: 5000 rows of 1280 characters.
 big="SELECT repeat(md5(g::text), 40) AS r FROM generate_series(1, 5000) g"
-
-# exec with TMPDIR=DIR -> $out (stdout) and $rc; stderr to $work/err
-run_exec() { # DIR ARGS...
-	local dir=$1
-	shift
-	out=$(TMPDIR=$dir pgh exec "$@" 2>"$work/err")
-	rc=$?
-}
 
 # Exactly one JSON document on stdout.
 assert_one_json() { # MESSAGE
@@ -52,7 +26,7 @@ assert_one_json() { # MESSAGE
 }
 
 # ---- a full spool is an error, never a short "finished" ---------------------
-run_exec "$small" --max-rows 0 "$big"
+TMPDIR=$small run_exec --max-rows 0 "$big"
 assert_eq 1 "$rc" "full spool: exit 1"
 assert_one_json "full spool: stdout is one JSON document"
 assert_eq '"error"' "$(jq -c .status <<<"$out")" "full spool: status error"
@@ -77,18 +51,18 @@ assert_contains "$(jq -r .body.message <<<"$out")" "No space left on device" \
 assert_eq "" "$(grep -o finished <<<"$out")" "--event, full spool: nothing says finished"
 
 # A small result still fits: the tmpfs is usable, only the big one overflows.
-run_exec "$small" "SELECT g FROM generate_series(1, 100) g"
+TMPDIR=$small run_exec "SELECT g FROM generate_series(1, 100) g"
 assert_eq 0 "$rc" "small result in the small tmpfs: exit 0"
 assert_eq '"finished" 100' "$(jq -r '"\(.status | tojson) \(.rows | length)"' <<<"$out")" \
 	"small result in the small tmpfs: finished with all 100 rows"
 
 # --no-results spools nothing, so it does not need room.
-run_exec "$small" --max-rows 0 --no-results "$big"
+TMPDIR=$small run_exec --max-rows 0 --no-results "$big"
 assert_eq 0 "$rc" "--no-results with a small TMPDIR: exit 0"
 assert_eq '"finished"' "$(jq -c .status <<<"$out")" "--no-results with a small TMPDIR: finished"
 
 # ---- with room, the same query returns every row ----------------------------
-run_exec "$roomy" --max-rows 0 "$big"
+TMPDIR=$roomy run_exec --max-rows 0 "$big"
 assert_eq 0 "$rc" "roomy spool: exit 0"
 assert_eq '"finished"' "$(jq -c .status <<<"$out")" "roomy spool: status finished"
 assert_eq 5000 "$(jq '.rows | length' <<<"$out")" "roomy spool: 5000 rows in the body"

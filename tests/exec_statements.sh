@@ -3,18 +3,13 @@
 # examples do: DML and DDL answer "finished" with the rows they affected,
 # an error answer only ever follows a statement that failed (and committed
 # nothing), and even a broken configuration answers JSON on stdout.
-# Run as: tests/with-pg.sh tests/exec_statements.sh   (PGHEALTHD = the binary)
+# Run alone: meson test -C build exec_statements
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/exec_statements.sh
 set -u
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-require_env
-command -v jq >/dev/null || die "jq is needed (scripts/install-deps installs it)"
-
-work=$PGH_TEST_TMP/exec-statements
-mkdir -p "$work"
-printf '[target]\nconninfo =\n' >"$work/exec.ini"
-export PGHEALTHD_CONFIG=$work/exec.ini
-
-. "$(dirname "$0")/exec-lib.sh"
+test_setup exec_statements jq
+exec_config
 count() { pgsql -c "SELECT count(*) FROM sales_log"; }
 
 # ---- the executor's documented examples ---------------------------------------

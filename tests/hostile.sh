@@ -13,42 +13,18 @@
 #     attempt round, not per connection of the round;
 #   - output files are 0640 and a created output_dir 0750 (umask 022).
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/hostile.sh
+# Run alone: meson test -C build hostile
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/hostile.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-[ -x /usr/bin/time ] || die "/usr/bin/time not found (package time; scripts/install-deps installs it)"
+. "$(dirname "$0")/lib.sh"
+test_setup hostile /usr/bin/time
 umask 022
 
-work=$PGH_TEST_TMP/hostile
-mkdir -p "$work"
-dpid=""
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	if [ -n "$dpid" ]; then
-		kill -9 "$dpid" 2>/dev/null || true
-	fi
-}
-trap cleanup EXIT
-
-# new_config FILE OUTDIR: the common sections, checks are appended.
-new_config() {
-	cat >"$1" <<EOF
-[target]
-conninfo = host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$PGUSER
-timezone = UTC
-
-[pool]
-max_connections = 3
-
-[run]
-output_dir = $2
-fsync = false
-interval = 1s
-EOF
+# hostile_config FILE OUTDIR: the common sections (11 lines: a check appended
+# with a blank line before it starts at line 13), checks are appended.
+hostile_config() {
+	new_config "$1" "$2" max_connections=3 interval=1s
 }
 
 # expect_config_error LABEL CONFIG: `once` exits 78 (not a crash) and
@@ -68,7 +44,7 @@ out=$work/names-out
 # shellcheck disable=SC2016 # a literal $ in a name
 for name in '../x' 'a/b' '/abs' '.' '..' 'sp ace' 'semi;colon' 'tab	x' 'dollar$x' "quote'x" 'star*'; do
 	conf=$work/name.ini
-	new_config "$conf" "$out"
+	hostile_config "$conf" "$out"
 	printf '\n[check:%s]\nsql = SELECT 1 AS x\n' "$name" >>"$conf"
 	expect_config_error "check name [$name]" "$conf"
 	assert_contains "$(cat "$conf.stderr")" "$conf:13: bad check name" "check name [$name]: the error says bad check name at its line"
@@ -80,7 +56,7 @@ assert_file_absent "$work/x.csv" "no file written outside output_dir"
 # "status" would publish its findings as status.csv, over the round's.
 for name in '.hidden' '..x' 'status'; do
 	conf=$work/name.ini
-	new_config "$conf" "$out"
+	hostile_config "$conf" "$out"
 	printf '\n[check:%s]\nsql = SELECT 1 AS x\n' "$name" >>"$conf"
 	rc=0
 	pgh -c "$conf" check-config >"$conf.stdout" 2>"$conf.stderr" || rc=$?
@@ -90,7 +66,7 @@ done
 # so nothing can ever be written over status.csv.
 rm -rf "$out"
 conf=$work/hidden.ini
-new_config "$conf" "$out"
+hostile_config "$conf" "$out"
 printf '\n[check:.hidden]\nsql = SELECT 1 AS x\n\n[check:status]\nsql = SELECT 2 AS y\n' >>"$conf"
 rc=0
 pgh -c "$conf" once >"$conf.stdout" 2>"$conf.stderr" || rc=$?
@@ -104,7 +80,7 @@ assert_file_absent "$out/status.csv" "nothing written for a refused configuratio
 # ---- SQL of any length ----------------------------------------------------------
 out=$work/sql-out
 conf=$work/sql.ini
-new_config "$conf" "$out"
+hostile_config "$conf" "$out"
 {
 	printf 'SELECT 1 AS x /* '
 	head -c $((1024 * 1024)) /dev/zero | tr '\0' 'c'
@@ -120,13 +96,13 @@ assert_eq "x|1" "$(tr '\n' '|' <"$out/one_mb.csv" | sed 's/|$//')" "the 1 MB sta
 	printf ' */\n'
 } >"$work/huge.sql"
 conf=$work/huge.ini
-new_config "$conf" "$out"
+hostile_config "$conf" "$out"
 printf '\n[check:huge]\nsql_file = huge.sql\n' >>"$conf"
 expect_config_error "a 17 MB sql_file" "$conf"
 assert_contains "$(cat "$conf.stderr")" "$conf:14: sql_file" "a 17 MB sql_file: the error names the sql_file line"
 # An inline value on one line longer than 1 MB: refused, not cut.
 conf=$work/longline.ini
-new_config "$conf" "$out"
+hostile_config "$conf" "$out"
 {
 	printf '\n[check:long]\nsql = SELECT 1 AS x /* '
 	head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' 'c'
@@ -145,12 +121,12 @@ conf=$work/nuls.ini
 head -c 5000 /dev/zero >"$conf"
 expect_config_error "only NUL bytes" "$conf"
 conf=$work/nul-in-line.ini
-new_config "$conf" "$work/nul-out"
+hostile_config "$conf" "$work/nul-out"
 printf '\n[check:x]\nsql = SELECT 1\0 AS x\n' >>"$conf"
 expect_config_error "a NUL inside a value" "$conf"
 assert_contains "$(cat "$conf.stderr")" "$conf:14: NUL byte" "a NUL inside a value: named at its line"
 conf=$work/garbage-tail.ini
-new_config "$conf" "$work/nul-out"
+hostile_config "$conf" "$work/nul-out"
 printf '\n[check:x]\nsql = SELECT 1\n' >>"$conf"
 head -c 2000 /dev/urandom >>"$conf"
 expect_config_error "valid lines, then random bytes" "$conf"
@@ -164,7 +140,7 @@ assert_contains "$(cat "$work/zero.stderr")" "/dev/zero" "-c /dev/zero: the mess
 # ---- a single 100 MB value --------------------------------------------------------
 out=$work/big-out
 conf=$work/big.ini
-new_config "$conf" "$out"
+hostile_config "$conf" "$out"
 printf '\n[check:big]\nsql = SELECT repeat(%s, 100 * 1024 * 1024) AS big\ntimeout = 5m\n' "'x'" >>"$conf"
 pgh_set_cmd
 rc=0
@@ -212,7 +188,7 @@ before=$(snapshot_outside)
 
 out=$work/links-out
 conf=$work/links.ini
-new_config "$conf" "$out"
+hostile_config "$conf" "$out"
 cat >>"$conf" <<EOF
 history = 0
 prometheus_file = pghealthd.prom
@@ -244,8 +220,7 @@ assert_file_absent "$out/empty.csv" "empty.csv (a link) removed for an empty res
 
 # While a daemon runs (a round every second): plant them between rounds.
 rm -rf "$out"
-pgh_bg "$work/links-daemon.log" -c "$conf" run
-dpid=$pgh_pid
+start_daemon "$conf" "$work/links-daemon.log"
 round_seen() { [ -f "$out/status.csv" ] && [ -f "$out/pghealthd.prom" ]; }
 for _ in $(seq 1 "$(slow_ms 100)"); do
 	round_seen && break
@@ -268,7 +243,6 @@ assert_eq 1 "$alive_now" "the daemon survives links planted between rounds"
 kill -TERM "$dpid" 2>/dev/null || true
 rc=0
 wait "$dpid" || rc=$?
-dpid=""
 assert_eq 0 "$rc" "daemon with planted links: SIGTERM -> exit 0"
 echo "# planted $planted temp-file links while the daemon ran: $(grep -c 'File exists' "$work/links-daemon.log" || true) 'File exists' errors logged"
 assert_eq "$before" "$(snapshot_outside)" "links planted while the daemon runs: nothing outside output_dir changed"
@@ -278,7 +252,7 @@ assert_eq "$before" "$(snapshot_outside)" "links planted while the daemon runs: 
 for which in check-dir history-dir; do
 	out=$work/history-$which-out
 	conf=$work/history-$which.ini
-	new_config "$conf" "$out"
+	hostile_config "$conf" "$out"
 	printf 'history = 1\n\n[check:who]\nsql = SELECT 1 AS x\n' >>"$conf"
 	mkdir -p "$out"
 	if [ "$which" = check-dir ]; then
@@ -304,25 +278,15 @@ done
 # next wait into 2-4 s (250 ms * 2^4), and the one after into 15-30 s.
 out=$work/refused-out
 conf=$work/refused.ini
-cat >"$conf" <<EOF
-[target]
-conninfo = host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=no_such_role
-[pool]
-max_connections = 5
-[run]
-output_dir = $out
-fsync = false
-interval = 1s
-EOF
+new_config "$conf" "$out" "conninfo=host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=no_such_role" \
+	timezone= max_connections=5 interval=1s
 for i in 1 2 3 4 5; do
 	printf '[check:c%s]\nsql = SELECT %s\n' "$i" "$i" >>"$conf"
 done
-pgh_bg "$work/refused.log" -c "$conf" run
-dpid=$pgh_pid
+start_daemon "$conf" "$work/refused.log"
 sleep 5
 kill -TERM "$dpid" 2>/dev/null || true
 wait "$dpid" || true
-dpid=""
 # Attempt rounds: failures more than 50 ms apart start a new one.
 rounds=$(grep -a 'connection failed' "$work/refused.log" |
 	awk '{ split($2, t, ":"); ms = (t[1] * 3600 + t[2] * 60 + t[3]) * 1000;
@@ -336,7 +300,7 @@ assert_le 4 "$rounds" "refused logins: at least 4 attempt rounds in 5 s (backoff
 # ---- modes under umask 022 ---------------------------------------------------------
 out=$work/modes/a/b/out
 conf=$work/modes.ini
-new_config "$conf" "$out"
+hostile_config "$conf" "$out"
 printf 'history = 3\nprometheus_file = pghealthd.prom\n\n[check:who]\nsql = SELECT 1 AS x\n' >>"$conf"
 run_once "$conf" 0 "modes: a round into a new nested output_dir"
 for d in "$work/modes/a" "$work/modes/a/b" "$out" "$out/history" "$out/history/who"; do

@@ -15,19 +15,12 @@
 #  3. session pooling: the same isolation
 #
 # Needs root (pgbouncer runs as the server's user).
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/isolation.sh
+# Run alone: meson test -C build isolation
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/isolation.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-[ "$(id -u)" -eq 0 ] || die "isolation.sh must run as root"
-# shellcheck source=tests/daemon-lib.sh
-. "$here/daemon-lib.sh"
-
-work=$PGH_TEST_TMP/isolation
-mkdir -p "$work"
+. "$(dirname "$0")/lib.sh"
+test_setup isolation root
 pgsql -c "CREATE ROLE pgh_other NOLOGIN; CREATE SCHEMA nowhere" || die "setup failed"
 server_tz=$(PGOPTIONS= psql -X -At -c "SHOW TimeZone")
 
@@ -93,8 +86,8 @@ assert_le "${ms%.*}" "$(slow_ms 1400)" "the server-side timeout acted at 1 s (${
 # ===========================================================================
 bouncer_start "$work/tx" transaction 2
 conf=$work/tx.ini
-write_config "$conf" "$work/out-tx" 60s 5 1 pgh-tx "$bouncer_conninfo"
-sed -i "s|^timezone = UTC$|timezone = UTC\nsession_sql = SET lock_timeout = '1234ms'|" "$conf"
+write_config "$conf" "$work/out-tx" 60s 5 application_name=pgh-tx "conninfo=$bouncer_conninfo" \
+	"session_sql=SET lock_timeout = '1234ms'"
 for i in 1 2 3 4; do
 	add_check "$conf" "sleeper$i" "SELECT pg_sleep(1.5), current_setting('lock_timeout') AS lt" "timeout = 10s"
 	add_check "$conf" "quick$i" "SELECT pg_sleep(0.05), current_setting('statement_timeout') AS st" "timeout = 1s"
@@ -116,7 +109,7 @@ assert_eq '"",1234ms' "$(value "$work/out-tx" sleeper1)" "transaction pooling: s
 assert_eq '"",1s' "$(value "$work/out-tx" quick1)" "transaction pooling: the check's own statement_timeout is in force"
 
 conf=$work/tx-timeout.ini
-write_config "$conf" "$work/out-txt" 60s 2 1 pgh-txt "$bouncer_conninfo"
+write_config "$conf" "$work/out-txt" 60s 2 application_name=pgh-txt "conninfo=$bouncer_conninfo"
 add_check "$conf" sleeper "SELECT pg_sleep(10) AS s" "timeout = 1s"
 running() { [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(10) AS s%'")" -ge 1 ]; }
 t0=$(now_ms)
@@ -143,7 +136,7 @@ bouncer_sql -c "SELECT pg_sleep(1.5)" >/dev/null 2>&1 || rc=$?
 assert_eq 0 "$rc" "transaction pooling: another client's 1.5 s query is not cancelled after exec --timeout 1s"
 
 conf=$work/tx-pairs.ini
-write_config "$conf" "$work/out-txp" 60s 1 1 pgh-txp "$bouncer_conninfo"
+write_config "$conf" "$work/out-txp" 60s 1 application_name=pgh-txp "conninfo=$bouncer_conninfo"
 add_pairs "$conf"
 pgh -c "$conf" once >/dev/null 2>&1 || true
 check_pairs "$work/out-txp" "transaction pooling"
@@ -154,7 +147,7 @@ bouncer_stop "$work/tx"
 # ===========================================================================
 bouncer_start "$work/session" session 2
 conf=$work/session.ini
-write_config "$conf" "$work/out-session" 60s 1 1 pgh-session "$bouncer_conninfo"
+write_config "$conf" "$work/out-session" 60s 1 application_name=pgh-session "conninfo=$bouncer_conninfo"
 add_pairs "$conf"
 pgh -c "$conf" once >/dev/null 2>&1 || true
 check_pairs "$work/out-session" "session pooling"

@@ -1,27 +1,42 @@
 # shellcheck shell=bash
-# Assertion helpers for the shell integration tests.  Source it from a bash
-# test script, make assertions, end with `finish`:
+# The shell test library: the one file a test sources.  It holds the
+# assertions (each failure names the test's file:line), how pghealthd is run,
+# psql helpers, the configuration writer and, through test_setup, the daemon
+# and fixture helpers of daemon-lib.sh.  An integration test starts:
 #
+#   set -eu
+#   # shellcheck source=tests/lib.sh
 #   . "$(dirname "$0")/lib.sh"
+#   test_setup NAME [root] [COMMAND...]   # checks, $work, helpers, cleanup
 #   assert_eq 3 "$n" "three rows"
 #   finish                        # "N passed, N failed"; exit 1 on failure
 #
+# and runs through tests/with-pg.sh (meson test NAME does that).
 # A failed assertion prints "not ok - MESSAGE (at script:line)" and the test
 # goes on; `die` is for a broken setup and ends the test at once.  Tests never
 # skip: something missing is a failure.
 
-pgh_lib_file=${BASH_SOURCE[0]}
+# The library's files (daemon-lib.sh adds itself): a failure is reported at
+# the first caller outside them.
+pgh_lib_files=("${BASH_SOURCE[0]}")
 pgh_passed=0
 pgh_failed=0
+# The tests directory and the source tree.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # read by the test scripts
+root=$(cd "$here/.." && pwd)
 
-# script:line of the first caller outside this file.
+# script:line of the first caller outside the library.
 pgh_where() {
 	local i
 	for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
-		if [ "${BASH_SOURCE[i]}" != "$pgh_lib_file" ]; then
+		case " ${pgh_lib_files[*]} " in
+		*" ${BASH_SOURCE[i]} "*) ;;
+		*)
 			echo "${BASH_SOURCE[i]##*/}:${BASH_LINENO[i - 1]}"
 			return
-		fi
+			;;
+		esac
 	done
 	echo "?"
 }
@@ -292,4 +307,127 @@ run_once() { # CONFIG EXPECTED_EXIT MESSAGE
 		echo "#   ---- pghealthd stderr ----"
 		tail -n 30 "$1.stderr" | sed 's/^/#   /'
 	fi
+}
+
+# ---- the start of an integration test ------------------------------------
+
+# Where a missing command comes from, for die's message.
+pgh_package_of() { # COMMAND
+	case "$1" in
+	mount | umount | mountpoint) echo "package mount / util-linux" ;;
+	jq | /usr/bin/time) echo "package ${1##*/}; scripts/install-deps installs it" ;;
+	ss) echo "package iproute2" ;;
+	*) echo "package $1" ;;
+	esac
+}
+
+# test_setup NAME [root] [COMMAND...]: what every integration test does
+# first.  It checks the environment (require_env), that the test runs as root
+# when "root" is given (tmpfs mounts, signals to the server's processes,
+# pgbouncer as the server's user) and that each COMMAND is installed; makes
+# the scratch directory $work ($PGH_TEST_TMP/NAME); and loads daemon-lib.sh:
+# the daemon and fixture helpers and the EXIT trap that ends whatever the
+# test started (daemons, helpers, frozen backends, mounts, pgbouncer,
+# background psql sessions).
+test_setup() {
+	local name=$1 need
+	shift
+	require_env
+	for need in "$@"; do
+		if [ "$need" = root ]; then
+			[ "$(id -u)" -eq 0 ] || die "$name must run as root"
+		else
+			command -v "$need" >/dev/null 2>&1 || die "$need not found ($(pgh_package_of "$need"))"
+		fi
+	done
+	work=$PGH_TEST_TMP/$name
+	mkdir -p "$work"
+	# shellcheck source=tests/daemon-lib.sh
+	. "$here/daemon-lib.sh"
+}
+
+# ---- the configuration writer ---------------------------------------------
+
+# The section a configuration key belongs to.
+pgh_section_of() { # KEY
+	case "$1" in
+	conninfo | application_name | timezone | session_sql | password_file | password_command | \
+		password_command_timeout | password_ttl | databases | exclude_databases) echo target ;;
+	min_connections | max_connections | connect_timeout | idle_timeout) echo pool ;;
+	*) echo run ;;
+	esac
+}
+
+# new_config FILE OUTDIR [KEY=VALUE...]: a configuration for the fixture's
+# server: [target] (conninfo, timezone = UTC), [pool] (only when a pool key
+# is given), [run] (output_dir = OUTDIR, fsync = false), then each KEY=VALUE
+# in its section, in the order given.  A key given again replaces the earlier
+# value (session_sql and include add a line); KEY= with no value drops the
+# key.  Checks are appended after (add_check).
+new_config() {
+	local file=$1 out=$2 kv key i s
+	local -a cfg_keys=() cfg_vals=()
+	local -A at=() body=()
+	shift 2
+	for kv in "conninfo=host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$PGUSER" \
+		timezone=UTC "$@"; do
+		key=${kv%%=*}
+		if [ -n "${at[$key]+set}" ] && [ "$key" != session_sql ] && [ "$key" != include ]; then
+			cfg_vals[${at[$key]}]=${kv#*=}
+		else
+			at[$key]=${#cfg_keys[@]}
+			cfg_keys+=("$key")
+			cfg_vals+=("${kv#*=}")
+		fi
+	done
+	for i in "${!cfg_keys[@]}"; do
+		[ -n "${cfg_vals[i]}" ] || continue
+		s=$(pgh_section_of "${cfg_keys[i]}")
+		body[$s]+="${cfg_keys[i]} = ${cfg_vals[i]}"$'\n'
+	done
+	{
+		printf '[target]\n%s' "${body[target]}"
+		[ -z "${body[pool]:-}" ] || printf '\n[pool]\n%s' "${body[pool]}"
+		printf '\n[run]\noutput_dir = %s\nfsync = false\n%s' "$out" "${body[run]:-}"
+	} >"$file"
+}
+
+# add_check FILE NAME SQL [KEY=VALUE LINE...]: a [check:NAME] section.
+add_check() {
+	local f=$1 name=$2 sql=$3 l
+	shift 3
+	{
+		printf '\n[check:%s]\n' "$name"
+		ini_value sql "$sql" || return 1
+		for l in "$@"; do
+			echo "$l"
+		done
+	} >>"$f"
+}
+
+# ---- pghealthd exec ---------------------------------------------------------
+# Needs $work.
+
+# exec ARGS... -> $out (stdout) and $rc; stderr to $work/err
+run_exec() {
+	out=$(pgh exec "$@" 2>"$work/err")
+	rc=$?
+}
+
+# exec --event - with the request JSON on stdin -> $out and $rc.
+event() { # JSON
+	out=$(printf '%s' "$1" | pgh exec --event - 2>"$work/err")
+	rc=$?
+}
+
+# A jq filter over $out, compact.
+jget() { # FILTER
+	jq -c "$1" <<<"$out"
+}
+
+# exec_config: $work/exec.ini with an empty conninfo (libpq uses the
+# fixture's PG* variables), exported as $PGHEALTHD_CONFIG.
+exec_config() {
+	printf '[target]\nconninfo =\n' >"$work/exec.ini"
+	export PGHEALTHD_CONFIG=$work/exec.ini
 }

@@ -2,53 +2,31 @@
 # Operations at run time: sd_notify messages (READY, STATUS, RELOADING,
 # STOPPING, WATCHDOG), the Prometheus textfile (checked with promtool),
 # `pghealthd status`, and journald-style log prefixes.
-# Run as: tests/with-pg.sh tests/ops_runtime.sh  (PGHEALTHD, NOTIFY_LISTEN set)
+# Run alone: meson test -C build ops_runtime
+#   or: PGHEALTHD=build/src/pghealthd NOTIFY_LISTEN=build/tests/notify-listen \
+#       tests/with-pg.sh tests/ops_runtime.sh
 set -u
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-require_env
+test_setup ops_runtime
 [ -x "${NOTIFY_LISTEN:-}" ] || die "NOTIFY_LISTEN (the notify-listen helper) is not set"
 promtool=${PROMTOOL:-$(command -v promtool)}
 [ -x "$promtool" ] || die "promtool is needed: scripts/install-deps extracts it into .tools/"
 
-work=$PGH_TEST_TMP/ops
 out=$work/out
-mkdir -p "$work" "$out"
-listener_pid=
-daemon_pid=
-cleanup() {
-	[ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
-	[ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null
-	wait 2>/dev/null
-}
-trap cleanup EXIT
+mkdir -p "$out"
 
-write_config() { # FILE CONNINFO
-	cat >"$1" <<EOF
-[target]
-conninfo = $2
-timezone = UTC
-[pool]
-min_connections = 1
-max_connections = 3
-[run]
-interval = 1s
-output_dir = $out
-fsync = false
-prometheus_file = pghealthd.prom
-[check:healthy]
-sql = SELECT 1 WHERE false
-[check:inventory]
-sql = SELECT 1 AS one
-[check:broken]
-severity = warning
-sql = SELECT * FROM no_such_table
-[check:hot]
-severity = critical
-sql = SELECT 'on fire' AS problem
-EOF
+# ops_config FILE CONNINFO: four checks, one of each outcome.
+ops_config() {
+	new_config "$1" "$out" "conninfo=$2" min_connections=1 max_connections=3 interval=1s \
+		prometheus_file=pghealthd.prom
+	add_check "$1" healthy "SELECT 1 WHERE false"
+	add_check "$1" inventory "SELECT 1 AS one"
+	add_check "$1" broken "SELECT * FROM no_such_table" "severity = warning"
+	add_check "$1" hot "SELECT 'on fire' AS problem" "severity = critical"
 }
 ini=$work/pghealthd.ini
-write_config "$ini" "host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
+ops_config "$ini" "host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
 
 # Wait until FILE has a line matching ERE, up to MS milliseconds.
 wait_line() { # FILE ERE MS
@@ -64,11 +42,11 @@ wait_line() { # FILE ERE MS
 sock=$work/notify.sock
 "$NOTIFY_LISTEN" "$sock" >"$work/notify.log" 2>&1 &
 listener_pid=$!
+started_pids+=("$listener_pid")
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.02; done
 [ -S "$sock" ] || die "notify listener did not bind $sock"
 
-NOTIFY_SOCKET=$sock WATCHDOG_USEC=400000 pgh_bg "$work/daemon.log" -c "$ini" run
-daemon_pid=$pgh_pid
+NOTIFY_SOCKET=$sock WATCHDOG_USEC=400000 start_daemon "$ini" "$work/daemon.log"
 wait_line "$work/notify.log" '^READY=1$' 3000
 assert_eq 0 $? "READY=1 sent"
 wait_line "$work/notify.log" '^STATUS=round [0-9]+: ' 4000
@@ -78,7 +56,7 @@ assert_match 'STATUS=round [0-9]+: 1 ok, 2 findings, 1 errors, 0 timeouts, 0 ski
 sleep "$(awk -v f="$PGH_SLOW" 'BEGIN { print 1.0 * f }')"
 pings=$(grep -c '^WATCHDOG=1$' "$work/notify.log")
 assert_le 3 "$pings" "WATCHDOG=1 at half of WATCHDOG_USEC=400ms ($pings pings)"
-kill -HUP "$daemon_pid"
+kill -HUP "$dpid"
 wait_line "$work/notify.log" '^RELOADING=1$' 3000
 assert_eq 0 $? "RELOADING=1 on SIGHUP"
 sleep "$(awk -v f="$PGH_SLOW" 'BEGIN { print 0.3 * f }')"
@@ -108,10 +86,9 @@ for m in check_duration_seconds pool_connections_peak pool_connects_total pool_r
 done
 assert_no_tmp_files "$out"
 
-kill -TERM "$daemon_pid"
-wait "$daemon_pid"
+kill -TERM "$dpid"
+wait "$dpid"
 rc=$?
-daemon_pid=
 assert_eq 0 "$rc" "daemon exits 0 on SIGTERM"
 wait_line "$work/notify.log" '^STOPPING=1$' 1000
 assert_eq 0 $? "STOPPING=1 on SIGTERM"
@@ -145,15 +122,13 @@ assert_contains "$(cat "$work/badout.log")" "output_dir /proc/no-such-dir" "the 
 
 # ---- READY=1 even when the database is down -------------------------------
 : >"$work/notify.log"
-write_config "$work/down.ini" "host=127.0.0.1 port=1 dbname=postgres user=postgres connect_timeout=2"
-NOTIFY_SOCKET=$sock pgh_bg "$work/down.log" -c "$work/down.ini" run
-daemon_pid=$pgh_pid
+ops_config "$work/down.ini" "host=127.0.0.1 port=1 dbname=postgres user=postgres connect_timeout=2"
+NOTIFY_SOCKET=$sock start_daemon "$work/down.ini" "$work/down.log"
 wait_line "$work/notify.log" '^READY=1$' 3000
 assert_eq 0 $? "READY=1 while the database is unreachable (an outage is not a failed start)"
-kill -TERM "$daemon_pid"
-wait "$daemon_pid"
+kill -TERM "$dpid"
+wait "$dpid"
 assert_eq 0 $? "daemon with the database down exits 0 on SIGTERM"
-daemon_pid=
 
 # ---- journald prefixes ----------------------------------------------------
 log=$work/journal.log

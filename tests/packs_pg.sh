@@ -13,26 +13,21 @@
 # a user does it: `SET pghealthd.<check>.<parameter>` in [target]
 # session_sql; one check is replaced by an inline `sql` in a later section.
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_pg.sh
+# Run alone: meson test -C build packs_pg
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_pg.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
+. "$(dirname "$0")/lib.sh"
+test_setup packs_pg
 
 pack=$root/conf/checks/postgresql.ini
-work=$PGH_TEST_TMP/packs_pg
 out=$work/out
 mkdir -p "$out"
 [ -f "$pack" ] || die "no check pack at $pack"
-# shellcheck source=tests/packs-lib.sh
-. "$here/packs-lib.sh"
 
 # ---- configurations ----------------------------------------------------------
 # The pack as shipped, with the lowered thresholds given as extra lines.
-new_config() { # FILE [SESSION_SQL...]
+pg_pack_config() { # FILE [SESSION_SQL...]
 	local f=$1
 	shift
 	pack_config "$f" "$PGUSER" "$PGDATABASE" "$out" "$@"
@@ -51,9 +46,9 @@ lowered=(
 	"SET pghealthd.table_bloat_estimate.min_bloat_bytes = 0"
 )
 base_conf=$work/base.ini
-new_config "$base_conf"
+pg_pack_config "$base_conf"
 low_conf=$work/lowered.ini
-new_config "$low_conf" "${lowered[@]}"
+pg_pack_config "$low_conf" "${lowered[@]}"
 # A later section replaces a pack check's sql_file with inline sql.
 cat >>"$low_conf" <<'EOF'
 
@@ -134,7 +129,7 @@ fill_table() {
 INSERT INTO $1 SELECT g, repeat('x', 60) FROM generate_series(1, 2000) g;
 DELETE FROM $1 WHERE id % 2 = 0;
 EOF
-	wait_for "SELECT n_dead_tup >= 1000 AND n_mod_since_analyze >= 3000
+	wait_sql "SELECT n_dead_tup >= 1000 AND n_mod_since_analyze >= 3000
 		FROM pg_stat_user_tables WHERE relname = '$1'" "$1 counted"
 }
 
@@ -171,7 +166,7 @@ pgsql -c "CREATE EXTENSION pg_stat_statements" \
 	-c "ALTER SYSTEM SET track_commit_timestamp = on" \
 	-c "SELECT pg_reload_conf()" >/dev/null || die "pg_stat_statements setup failed"
 fresh_table pgh_fresh
-wait_for "SELECT pending_restart FROM pg_settings WHERE name = 'shared_preload_libraries'" \
+wait_sql "SELECT pending_restart FROM pg_settings WHERE name = 'shared_preload_libraries'" \
 	"shared_preload_libraries pending restart"
 run_round "$low_conf" 1 "$round: a pending setting is a warning"
 no_errors
@@ -221,10 +216,10 @@ bg_start pgh_dl_a
 bg_start pgh_dl_b
 bg_send pgh_dl_a "BEGIN; LOCK TABLE pgh_dl1;"
 bg_send pgh_dl_b "BEGIN; LOCK TABLE pgh_dl2;"
-wait_for "SELECT count(*) = 2 FROM pg_stat_activity WHERE application_name IN ('pgh_dl_a', 'pgh_dl_b')
+wait_sql "SELECT count(*) = 2 FROM pg_stat_activity WHERE application_name IN ('pgh_dl_a', 'pgh_dl_b')
 	AND state = 'idle in transaction'" "deadlock sessions ready"
 bg_send pgh_dl_a "LOCK TABLE pgh_dl2;"
-wait_for "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE application_name = 'pgh_dl_a'" \
+wait_sql "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE application_name = 'pgh_dl_a'" \
 	"first deadlock session waiting"
 bg_send pgh_dl_b "LOCK TABLE pgh_dl1;"
 for ((i = 0; i < 100; i++)); do
@@ -235,7 +230,7 @@ grep -q 'deadlock detected' "$work/pgh_dl_a.log" "$work/pgh_dl_b.log" || die "no
 # Ending the sessions flushes their statistics.
 bg_stop pgh_dl_a
 bg_stop pgh_dl_b
-wait_for "SELECT deadlocks > 0 FROM pg_stat_database WHERE datname = current_database()" "deadlock counted"
+wait_sql "SELECT deadlocks > 0 FROM pg_stat_database WHERE datname = current_database()" "deadlock counted"
 
 # Sessions: one idle in a transaction, one holding a lock, one waiting for
 # it, one running a long statement.
@@ -243,19 +238,19 @@ bg_start pgh_idle
 bg_send pgh_idle "BEGIN; SELECT 1;"
 bg_start pgh_holder
 bg_send pgh_holder "BEGIN; LOCK TABLE pgh_lock IN ACCESS EXCLUSIVE MODE;"
-wait_for "SELECT count(*) = 2 FROM pg_stat_activity WHERE application_name IN ('pgh_idle', 'pgh_holder')
+wait_sql "SELECT count(*) = 2 FROM pg_stat_activity WHERE application_name IN ('pgh_idle', 'pgh_holder')
 	AND state = 'idle in transaction'" "idle sessions"
 bg_start pgh_waiter
 bg_send pgh_waiter "SELECT count(*) FROM pgh_lock;"
 bg_start pgh_sleeper
 bg_send pgh_sleeper "SELECT pg_sleep(60);"
-wait_for "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE application_name = 'pgh_waiter'" \
+wait_sql "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE application_name = 'pgh_waiter'" \
 	"lock waiter"
-wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'pgh_sleeper'
+wait_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'pgh_sleeper'
 	AND state = 'active' AND now() - query_start > interval '1.2 seconds'" "long statement"
-wait_for "SELECT n_dead_tup >= 18000 FROM pg_stat_user_tables WHERE relname = 'pgh_dead'" \
+wait_sql "SELECT n_dead_tup >= 18000 FROM pg_stat_user_tables WHERE relname = 'pgh_dead'" \
 	"dead rows counted"
-wait_for "SELECT temp_bytes > 0 FROM pg_stat_database WHERE datname = current_database()" \
+wait_sql "SELECT temp_bytes > 0 FROM pg_stat_database WHERE datname = current_database()" \
 	"temp file counted"
 pgsql -c "SELECT 1 FROM pg_stat_statements LIMIT 1" >/dev/null ||
 	die "pg_stat_statements is not loaded after the restart"
@@ -270,20 +265,21 @@ fresh_table pgh_fresh
 pgsql -c "CREATE TABLE pgh_blocked (id int, pad text)" >/dev/null || die "pgh_blocked failed"
 bg_start pgh_avlock
 bg_send pgh_avlock "BEGIN; LOCK TABLE pgh_blocked IN SHARE UPDATE EXCLUSIVE MODE;"
-wait_for "SELECT count(*) = 1 FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)
+wait_sql "SELECT count(*) = 1 FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)
 	WHERE a.application_name = 'pgh_avlock' AND l.relation = 'pgh_blocked'::regclass
 	AND l.granted" "autovacuum locked out of pgh_blocked"
 fill_table pgh_blocked
 
 # ---- round 3: every problem is found -----------------------------------------
+# The checks that report the problems made above (round 4: healthy again).
+problem_checks=(idle_in_transaction long_running_transactions blocked_sessions wait_events
+	long_running_queries invalid_indexes sequence_exhaustion disabled_triggers
+	orphaned_prepared_transactions xmin_horizon dead_tuples vacuum_overdue analyze_overdue
+	autovacuum_disabled inactive_replication_slots deadlocks temp_files checkpoint_pressure)
 round=problems
 run_round "$low_conf" 1 "$round: warnings, no critical finding"
 no_errors
-for c in idle_in_transaction long_running_transactions blocked_sessions wait_events \
-	long_running_queries invalid_indexes sequence_exhaustion disabled_triggers \
-	orphaned_prepared_transactions xmin_horizon dead_tuples vacuum_overdue analyze_overdue \
-	autovacuum_disabled inactive_replication_slots deadlocks temp_files checkpoint_pressure \
-	top_statements; do
+for c in "${problem_checks[@]}" top_statements; do
 	expect_findings "$c"
 done
 expect_healthy settings_pending_restart
@@ -312,10 +308,10 @@ assert_eq "marker,inline override" "$(tr '\n' ',' <"$out/database_sizes.csv" | s
 # ---- round 3b: min_age 1 s: the blocked table is now neglected ---------------
 round=neglected
 neglect_conf=$work/neglected.ini
-new_config "$neglect_conf" "${lowered[@]}" \
+pg_pack_config "$neglect_conf" "${lowered[@]}" \
 	"SET pghealthd.vacuum_overdue.min_age = '1s'" \
 	"SET pghealthd.analyze_overdue.min_age = '1s'"
-wait_for "SELECT pg_xact_commit_timestamp(xmin) < now() - interval '1.5 seconds'
+wait_sql "SELECT pg_xact_commit_timestamp(xmin) < now() - interval '1.5 seconds'
 	FROM pg_class WHERE relname = 'pgh_blocked'" "pgh_blocked older than min_age"
 run_round "$neglect_conf" 1 "$round: warnings, no critical finding"
 no_errors
@@ -337,7 +333,7 @@ assert_eq 1 "$(overdue vacuum_overdue)" "$round: min_age just under the table's 
 assert_eq 1 "$(overdue analyze_overdue)" "$round: min_age just under the table's age: overdue for analyze"
 pgsql -c "SELECT pg_stat_reset_single_table_counters('pgh_blocked'::regclass)" \
 	-c "DELETE FROM pgh_blocked WHERE id % 4 = 1" >/dev/null || die "pgh_blocked reset failed"
-wait_for "SELECT n_dead_tup >= 500 AND n_mod_since_analyze >= 500
+wait_sql "SELECT n_dead_tup >= 500 AND n_mod_since_analyze >= 500
 	FROM pg_stat_user_tables WHERE relname = 'pgh_blocked'" "pgh_blocked counted again"
 assert_eq 0 "$(overdue vacuum_overdue)" \
 	"$round: past its trigger again, counted since a reset less than min_age ago: not overdue for vacuum"
@@ -362,20 +358,16 @@ SELECT pg_stat_reset_shared('bgwriter');
 SELECT pg_stat_reset_shared('checkpointer') WHERE current_setting('server_version_num')::int >= 170000;
 VACUUM ANALYZE pgh_dead;
 EOF
-wait_for "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name LIKE 'pgh\_%'" \
+wait_sql "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name LIKE 'pgh\_%'" \
 	"test sessions gone"
-wait_for "SELECT last_vacuum IS NOT NULL AND n_dead_tup = 0 FROM pg_stat_user_tables
+wait_sql "SELECT last_vacuum IS NOT NULL AND n_dead_tup = 0 FROM pg_stat_user_tables
 	WHERE relname = 'pgh_dead'" "vacuum counted"
 
 # ---- round 4: healthy again; the vacuumed table is now bloated ---------------
 round=removed
 run_round "$low_conf" 1 "$round: only the bloat warning is left"
 no_errors
-for c in idle_in_transaction long_running_transactions blocked_sessions wait_events \
-	long_running_queries invalid_indexes sequence_exhaustion disabled_triggers \
-	orphaned_prepared_transactions xmin_horizon dead_tuples vacuum_overdue analyze_overdue \
-	autovacuum_disabled inactive_replication_slots deadlocks temp_files checkpoint_pressure \
-	settings_pending_restart; do
+for c in "${problem_checks[@]}" settings_pending_restart; do
 	expect_healthy "$c"
 done
 expect_findings table_bloat_estimate

@@ -20,23 +20,16 @@
 #             blind fails naming `GRANT pg_monitor TO pgh_none`, the two above
 #             name pg_read_all_data, and no other check fails.
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_privileges.sh
+# Run alone: meson test -C build packs_privileges
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_privileges.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
+. "$(dirname "$0")/lib.sh"
+test_setup packs_privileges
 
 pack=$root/conf/checks/postgresql.ini
-work=$PGH_TEST_TMP/packs_privileges
-mkdir -p "$work"
 [ -f "$pack" ] || die "no check pack at $pack"
 npack=$(grep -c '^\[check:' "$pack")
-
-# shellcheck source=tests/packs-lib.sh
-. "$here/packs-lib.sh"
 
 # ---- the problems, created as superuser --------------------------------------
 pgsql >/dev/null <<'EOF' || die "setup failed"
@@ -57,9 +50,9 @@ EOF
 bg_start pgh_idle
 bg_send pgh_idle "BEGIN; SELECT 1;"
 bg_start pgh_walsender "dbname=$PGDATABASE replication=database"
-wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'pgh_idle'
+wait_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'pgh_idle'
 	AND state = 'idle in transaction'" "session idle in a transaction"
-wait_for "SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'pgh_walsender'" \
+wait_sql "SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'pgh_walsender'" \
 	"replication connection"
 
 # ---- configurations ----------------------------------------------------------

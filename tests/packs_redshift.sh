@@ -10,17 +10,13 @@
 # something.  Also: each pack has enough checks, every system object a pack
 # names is in the fixture, and the Serverless pack names only SYS_ views.
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_redshift.sh
+# Run alone: meson test -C build packs_redshift
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_redshift.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
+. "$(dirname "$0")/lib.sh"
+test_setup packs_redshift
 
-work=$PGH_TEST_TMP/packs_redshift
-mkdir -p "$work"
 fixture=$here/data/redshift/fixture.sql
 db=redshift_fixture_db
 
@@ -55,18 +51,8 @@ run_pack() {
 	assert_eq "" "$missing" "$name: every system table or view it reads is in the fixture"
 
 	conf=$work/$name/pghealthd.ini
-	cat >"$conf" <<EOF
-[target]
-conninfo = host='$PGHOST' port=$PGPORT dbname=$db user=$PGUSER
-timezone = UTC
-session_sql = SET search_path = redshift_fixture, public
-
-[run]
-output_dir = $out
-fsync = false
-history = 0
-include = $ini
-EOF
+	new_config "$conf" "$out" "conninfo=host='$PGHOST' port=$PGPORT dbname=$db user=$PGUSER" \
+		"session_sql=SET search_path = redshift_fixture, public" history=0 "include=$ini"
 	pgh -c "$conf" check-config >/dev/null 2>"$conf.check" ||
 		fail "$name: check-config accepts the pack: $(cat "$conf.check")"
 	run_once "$conf" "$rc" "$name: one round against the fixture"

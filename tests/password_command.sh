@@ -10,18 +10,12 @@
 # a failing command's stderr is in the log; the password is nowhere it must
 # not be; password_command with password_file is a configuration error.
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/password_command.sh
+# Run alone: meson test -C build password_command
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/password_command.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-# shellcheck source=tests/daemon-lib.sh
-. "$here/daemon-lib.sh"
-
-work=$PGH_TEST_TMP/password_command
-mkdir -p "$work"
+. "$(dirname "$0")/lib.sh"
+test_setup password_command jq
 secret="pgh-Cmd1-$(od -An -tx8 -N8 /dev/urandom | tr -d ' \n')"
 rotated="pgh-Cmd2-$(od -An -tx8 -N8 /dev/urandom | tr -d ' \n')"
 
@@ -42,16 +36,11 @@ wait_for 5000 bash -c "! PGPASSWORD='' psql -X -w -h 127.0.0.1 -p $PGPORT -U pwm
 ci="host=127.0.0.1 port=$PGPORT dbname=postgres user=pwmon connect_timeout=5"
 secret_file=$work/secret
 
-# cmd_config FILE OUTDIR COMMAND [TARGET LINE...]
+# cmd_config FILE OUTDIR COMMAND [KEY=VALUE...]
 cmd_config() {
-	local f=$1 out=$2 cmd=$3
-	shift 3
-	write_config "$f" "$out" 1s 2 1 pgh-pwcmd "$ci"
-	sed -i "/^\[target\]$/a password_command = $cmd" "$f"
-	for l in "$@"; do
-		sed -i "/^\[target\]$/a $l" "$f"
-	done
-	add_check "$f" whoami "SELECT current_user AS who"
+	write_config "$1" "$2" 1s 2 "conninfo=$ci" application_name=pgh-pwcmd \
+		"password_command=$3" "${@:4}"
+	add_check "$1" whoami "SELECT current_user AS who"
 }
 
 # The password is in none of these.
@@ -70,8 +59,7 @@ no_secret_in() { # LABEL FILE...
 # ---- outputs -----------------------------------------------------------------
 printf '%s\n' "$secret" >"$secret_file"
 conf=$work/plain.ini
-cmd_config "$conf" "$work/out-plain" "cat $secret_file"
-sed -i 's/^\[run\]$/[run]\nlog_level = debug/' "$conf"
+cmd_config "$conf" "$work/out-plain" "cat $secret_file" log_level=debug
 run_once "$conf" 0 "a plain password on the first line"
 assert_eq "who,pwmon" "$(tr '\n' ',' <"$work/out-plain/whoami.csv" | sed 's/,$//')" \
 	"logged in as pwmon"
@@ -99,7 +87,7 @@ assert_eq pwmon "$(jq -r '.rows[0].who' <<<"$out")" "exec logs in with the comma
 conf=$work/rotate.ini
 out=$work/out-rotate
 printf '%s\n' "$secret" >"$secret_file"
-cmd_config "$conf" "$out" "cat $secret_file" "password_ttl = 1h"
+cmd_config "$conf" "$out" "cat $secret_file" password_ttl=1h
 start_daemon "$conf" "$work/rotate.log"
 wait_for 5000 test -s "$out/whoami.csv" || fail "the daemon's first round"
 pgsql -c "ALTER ROLE pwmon PASSWORD '$rotated'" >/dev/null
@@ -123,8 +111,7 @@ stop_daemon "$dpid" 3000 "after the rotation" "$work/rotate.log"
 
 # ---- a hanging command, a failing one ------------------------------------------
 conf=$work/hang.ini
-cmd_config "$conf" "$work/out-hang" "sleep 60" "password_command_timeout = 1s"
-sed -i 's/^\[pool\]$/[pool]\nconnect_timeout = 2s/' "$conf"
+cmd_config "$conf" "$work/out-hang" "sleep 60" password_command_timeout=1s connect_timeout=2s
 run_once "$conf" 3 "a hanging command"
 assert_le "$pgh_wall_ms" "$(slow_ms 4500)" "once ends within the command timeout + connect_timeout + a little"
 assert_contains "$(cat "$conf.stderr")" "password_command did not finish within 1s" \
@@ -148,7 +135,7 @@ assert_contains "$(cat "$conf.stderr")" "printed JSON without a password" "the r
 
 # ---- exclusive with password_file and a password in conninfo -------------------------
 conf=$work/both.ini
-cmd_config "$conf" "$work/out-both" "cat $secret_file" "password_file = $secret_file"
+cmd_config "$conf" "$work/out-both" "cat $secret_file" "password_file=$secret_file"
 rc=0
 pgh -c "$conf" check-config >/dev/null 2>"$work/both.err" || rc=$?
 assert_eq 78 "$rc" "password_command with password_file: a configuration error"

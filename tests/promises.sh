@@ -11,18 +11,12 @@
 #  4. a misspelt pghealthd.* threshold is warned about; a bad value makes
 #     its check fail naming the setting
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/promises.sh
+# Run alone: meson test -C build promises
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/promises.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-# shellcheck source=tests/daemon-lib.sh
-. "$here/daemon-lib.sh"
-
-work=$PGH_TEST_TMP/promises
-mkdir -p "$work"
+. "$(dirname "$0")/lib.sh"
+test_setup promises
 
 # ===========================================================================
 # 1. Files of checks that are gone
@@ -136,10 +130,10 @@ assert_eq 0 "$rc" "a printed conninfo without its password loads back"
 # 4. Thresholds
 # ===========================================================================
 conf=$work/thresholds.ini
-write_config "$conf" "$work/out-thr" 1s 2
-sed -i "s|^timezone = UTC$|timezone = UTC\nsession_sql = SET pghealthd.long_running_query.min_age = '1 minute'\nsession_sql = SET pghealthd.cache_hit_ratio.min_ratio = 'banana'|" "$conf"
-printf 'include = %s\n' "$here/../conf/checks/postgresql.ini" >"$work/include-line"
-sed -i "/^\[run\]$/r $work/include-line" "$conf"
+write_config "$conf" "$work/out-thr" 1s 2 \
+	"session_sql=SET pghealthd.long_running_query.min_age = '1 minute'" \
+	"session_sql=SET pghealthd.cache_hit_ratio.min_ratio = 'banana'" \
+	"include=$root/conf/checks/postgresql.ini"
 rc=0
 pgh -c "$conf" check-config >/dev/null 2>"$work/thr.err" || rc=$?
 assert_eq 0 "$rc" "check-config with a misspelt threshold still exits 0"

@@ -6,20 +6,15 @@
 # until the check's deadline.  A small proxy (tests/rst-proxy.c) forwards
 # the connection, then sends a NoticeResponse and a TCP reset behind it.
 #
-# Run: PGHEALTHD=build/src/pghealthd RST_PROXY=build/tests/rst-proxy \
+# Run alone: meson test -C build reset
+#   or: PGHEALTHD=build/src/pghealthd RST_PROXY=build/tests/rst-proxy \
 #      tests/with-pg.sh tests/reset.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-# shellcheck source=tests/daemon-lib.sh
-. "$here/daemon-lib.sh"
+. "$(dirname "$0")/lib.sh"
+test_setup reset
 [ -x "${RST_PROXY:-}" ] || die "RST_PROXY (the rst-proxy helper) is not set"
 
-work=$PGH_TEST_TMP/reset
-mkdir -p "$work"
 port=$(free_port)
 "$RST_PROXY" "$port" "$PGPORT" >"$work/proxy.out" 2>&1 &
 proxy=$!
@@ -27,7 +22,8 @@ started_pids+=("$proxy")
 wait_for 3000 grep -q ready "$work/proxy.out" || die "rst-proxy did not start"
 
 conf=$work/reset.ini
-write_config "$conf" "$work/out" 60s 1 1 pgh-reset "host=127.0.0.1 port=$port dbname=$PGDATABASE user=$PGUSER"
+write_config "$conf" "$work/out" 60s 1 application_name=pgh-reset \
+	"conninfo=host=127.0.0.1 port=$port dbname=$PGDATABASE user=$PGUSER"
 add_check "$conf" sleeper "SELECT pg_sleep(4) AS s" "timeout = 10s"
 sleeping() { [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(4)%'")" -ge 1 ]; }
 pgh_bg "$work/once.log" -c "$conf" once

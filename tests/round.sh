@@ -4,42 +4,29 @@
 # (0 OK / 1 WARNING / 2 CRITICAL / 3 UNKNOWN), one failing check does not
 # affect the others, no temp file survives a round, file modes.
 #
-# Run: PGHEALTHD=build/pghealthd tests/with-pg.sh tests/round.sh
+# Run alone: meson test -C build round
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/round.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
+. "$(dirname "$0")/lib.sh"
+test_setup round
 umask 022
 
-work=$PGH_TEST_TMP/round
 out=$work/out
 exp=$work/expected
 mkdir -p "$out" "$exp"
 
-# new_config FILE: the common sections; add_check FILE NAME SEVERITY SQL.
-new_config() {
-	cat >"$1" <<EOF
-[target]
-conninfo = host='$PGHOST' port=$PGPORT dbname=$PGDATABASE user=$PGUSER
-timezone = UTC
-
-[pool]
-max_connections = 3
-
-[run]
-output_dir = $out
-fsync = false
-EOF
-}
-
-add_check() {
-	{
-		printf '\n[check:%s]\n' "$2"
-		ini_value sql "$4"
-		echo "severity = $3"
-	} >>"$1"
+# new_round NAME [CHECK SEVERITY SQL]...: round NAME ($round), its
+# configuration $conf ($work/NAME.ini) with these checks.
+new_round() {
+	round=$1
+	conf=$work/$1.ini
+	shift
+	new_config "$conf" "$out" max_connections=3
+	while [ $# -gt 0 ]; do
+		add_check "$conf" "$1" "$3" "severity = $2"
+		shift 3
+	done
 }
 
 # expect_status NAME STATE ROWS: the check's row in status.csv.
@@ -66,14 +53,16 @@ expect_csv() {
 	assert_files_equal "$exp/$1.csv" "$out/$1.csv" "$round: $1.csv equals COPY"
 }
 
-# status.csv-wide checks that hold after every round.
-common_checks() { # NCHECKS
+# run_round EXIT MESSAGE NCHECKS: `once` exits EXIT; then the status.csv-wide
+# checks that hold after every round.
+run_round() {
 	local n bad
+	run_once "$conf" "$1" "$round: $2"
 	assert_file_exists "$out/status.csv" "$round: status.csv written"
 	assert_eq "check,severity,state,rows,duration_ms,started_at,file,error" \
 		"$(head -n 1 "$out/status.csv")" "$round: status.csv header"
 	load_status
-	assert_eq "$1" "$(wc -l <"$work/status.txt")" "$round: one status row per check"
+	assert_eq "$3" "$(wc -l <"$work/status.txt")" "$round: one status row per check"
 	n=$(status_sql "$out" "SELECT count(*) FROM status
 		WHERE CASE WHEN started_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z\$'
 		           THEN started_at::timestamptz NOT BETWEEN now() - interval '10 minutes'
@@ -98,18 +87,12 @@ q_warn="SELECT 'warn' AS w, 2 AS level"
 q_crit="SELECT 'crit' AS c, 3 AS level"
 
 # ---- round 1: only info findings -> exit 0 --------------------------------
-round=round1
-conf=$work/r1.ini
-new_config "$conf"
-add_check "$conf" inv info "$q_inv"
-add_check "$conf" goes_empty info "$q_rows"
-add_check "$conf" warn_empty warning "$q_none"
-add_check "$conf" crit_empty critical "SELECT relname FROM pg_class WHERE relname = 'no such'"
+new_round round1 inv info "$q_inv" goes_empty info "$q_rows" warn_empty warning "$q_none" \
+	crit_empty critical "SELECT relname FROM pg_class WHERE relname = 'no such'"
 # A stale temp file from a crashed run, and a file that is not pghealthd's.
 : >"$out/.stale.csv.tmp"
 echo keep >"$out/notes.txt"
-run_once "$conf" 0 "$round: info findings only"
-common_checks 4
+run_round 0 "info findings only" 4
 expect_status inv findings 1
 expect_status goes_empty findings 3
 expect_status warn_empty ok 0
@@ -127,61 +110,37 @@ assert_eq "warn_empty|warning" "$(awk -F'|' '$1 == "warn_empty" { print $1 "|" $
 	"$round: severity column (warning)"
 
 # ---- round 2: the same check now returns nothing -> its file goes --------
-round=round2
-conf=$work/r2.ini
-new_config "$conf"
-add_check "$conf" inv info "$q_inv"
-add_check "$conf" goes_empty info "${q_rows/generate_series(1, 3)/generate_series(1, 0)}"
-add_check "$conf" warn_empty warning "$q_none"
-add_check "$conf" crit_empty critical "$q_none"
-run_once "$conf" 0 "$round: check became empty"
-common_checks 4
+new_round round2 inv info "$q_inv" goes_empty info "${q_rows/generate_series(1, 3)/generate_series(1, 0)}" \
+	warn_empty warning "$q_none" crit_empty critical "$q_none"
+run_round 0 "check became empty" 4
 assert_file_absent "$out/goes_empty.csv" "$round: stale goes_empty.csv removed"
 expect_status goes_empty ok 0
 expect_status inv findings 1
 expect_csv inv "$q_inv"
 
 # ---- round 3: a warning finding -> exit 1 --------------------------------
-round=round3
-conf=$work/r3.ini
-new_config "$conf"
-add_check "$conf" inv info "$q_inv"
-add_check "$conf" warn warning "$q_warn"
-add_check "$conf" crit_empty critical "$q_none"
-run_once "$conf" 1 "$round: warning finding"
-common_checks 3
+new_round round3 inv info "$q_inv" warn warning "$q_warn" crit_empty critical "$q_none"
+run_round 1 "warning finding" 3
 expect_status warn findings 1
 expect_status crit_empty ok 0
 expect_csv warn "$q_warn"
 
 # ---- round 4: warning and critical findings -> exit 2 --------------------
-round=round4
-conf=$work/r4.ini
-new_config "$conf"
-add_check "$conf" inv info "$q_inv"
-add_check "$conf" warn warning "$q_warn"
-add_check "$conf" crit critical "$q_crit"
-run_once "$conf" 2 "$round: critical finding"
-common_checks 3
+new_round round4 inv info "$q_inv" warn warning "$q_warn" crit critical "$q_crit"
+run_round 2 "critical finding" 3
 expect_status warn findings 1
 expect_status crit findings 1
 expect_csv crit "$q_crit"
 expect_csv warn "$q_warn"
 
 # ---- round 5: failing checks -> exit 3, the others unaffected -------------
-round=round5
 rm -f "$out"/*.csv
-conf=$work/r5.ini
-new_config "$conf"
-add_check "$conf" inv info "$q_inv"
-add_check "$conf" bad_sql info "SELEC 1"
-add_check "$conf" rows info "$q_rows"
-add_check "$conf" div_zero warning "SELECT 1 / 0 AS x"
-# Fails after streaming two rows: its partial result must not appear.
-add_check "$conf" partial info "SELECT g, 10 / (g - 3) AS q FROM generate_series(1, 5) g"
-add_check "$conf" empty info "$q_none"
-run_once "$conf" 3 "$round: failing checks make the round UNKNOWN"
-common_checks 6
+new_round round5 inv info "$q_inv" bad_sql info "SELEC 1" rows info "$q_rows" \
+	div_zero warning "SELECT 1 / 0 AS x" \
+	partial info "SELECT g, 10 / (g - 3) AS q FROM generate_series(1, 5) g" \
+	empty info "$q_none"
+# partial fails after streaming two rows: its partial result must not appear.
+run_round 3 "failing checks make the round UNKNOWN" 6
 expect_status inv findings 1
 expect_status rows findings 3
 expect_status empty ok 0
@@ -202,13 +161,8 @@ assert_contains "$(awk -F'|' '$1 == "partial" { print $6 }' "$work/status.txt")"
 	'division by zero' "$round: partial error column has the server's message"
 
 # ---- round 6: the failures are gone, the next round is clean --------------
-round=round6
-conf=$work/r6.ini
-new_config "$conf"
-add_check "$conf" inv info "$q_inv"
-add_check "$conf" bad_sql info "SELECT 1 AS fixed"
-run_once "$conf" 0 "$round: a fixed check recovers"
-common_checks 2
+new_round round6 inv info "$q_inv" bad_sql info "SELECT 1 AS fixed"
+run_round 0 "a fixed check recovers" 2
 expect_status bad_sql findings 1
 expect_csv bad_sql "SELECT 1 AS fixed"
 

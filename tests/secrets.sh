@@ -10,25 +10,13 @@
 # file), check-config (a password in conninfo left out, and said so), exec's JSON,
 # or /proc/PID/cmdline and environ of a running daemon.
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/secrets.sh
+# Run alone: meson test -C build secrets
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/secrets.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
+. "$(dirname "$0")/lib.sh"
+test_setup secrets
 umask 022
-
-work=$PGH_TEST_TMP/secrets
-mkdir -p "$work"
-dpid=""
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	if [ -n "$dpid" ]; then
-		kill -9 "$dpid" 2>/dev/null || true
-	fi
-}
-trap cleanup EXIT
 
 # A password no other text could contain by chance.
 secret="pgh-S3cret-$(od -An -tx8 -N8 /dev/urandom | tr -d ' \n')"
@@ -65,32 +53,15 @@ assert_eq 1 "$(PGPASSWORD=$secret psql -X -w -h 127.0.0.1 -p "$PGPORT" -U mon -d
 
 ci_base="host=127.0.0.1 port=$PGPORT dbname=postgres user=mon connect_timeout=5"
 
-# new_config FILE OUTDIR [TARGET_LINES...]: [target] lines, then the rest.
-new_config() {
+# secret_config FILE OUTDIR [KEY=VALUE...]: a 0600 configuration (the
+# KEY=VALUEs as for new_config; conninfo is line 2), log_level = debug, a
+# Prometheus file, and one check: who.
+secret_config() {
 	local file=$1 outdir=$2
 	shift 2
-	{
-		echo "[target]"
-		for l in "$@"; do
-			echo "$l"
-		done
-		cat <<EOF
-timezone = UTC
-
-[pool]
-max_connections = 2
-
-[run]
-output_dir = $outdir
-fsync = false
-interval = 1s
-prometheus_file = pghealthd.prom
-log_level = debug
-
-[check:who]
-sql = SELECT current_user AS who, 'scram' AS how
-EOF
-	} >"$file"
+	new_config "$file" "$outdir" "$@" max_connections=2 interval=1s \
+		prometheus_file=pghealthd.prom log_level=debug
+	add_check "$file" who "SELECT current_user AS who, 'scram' AS how"
 	chmod 0600 "$file"
 }
 
@@ -114,6 +85,17 @@ no_secret() {
 	fi
 }
 
+# secret_exec SQL EXIT EXIT_MESSAGE TEXT TEXT_MESSAGE: exec SQL with
+# $work/$t.ini exits EXIT, its JSON holds TEXT, and neither the JSON nor
+# stderr holds a password.
+secret_exec() {
+	local rc=0
+	pgh -c "$work/$t.ini" exec "$1" >"$work/$t.exec" 2>"$work/$t.exec.err" || rc=$?
+	assert_eq "$2" "$rc" "$3"
+	assert_contains "$(cat "$work/$t.exec")" "$4" "$5"
+	no_secret "$t: exec" "$work/$t.exec" "$work/$t.exec.err"
+}
+
 # status_error OUTDIR CHECK: the error column of CHECK in status.csv.
 status_error() {
 	status_sql "$1" "SELECT coalesce(error, '') FROM status WHERE \"check\" = '$2'" || echo "(status.csv unreadable)"
@@ -123,7 +105,7 @@ status_error() {
 t=abs
 printf '%s\n' "$secret" >"$work/mon.pw"
 chmod 0600 "$work/mon.pw"
-new_config "$work/$t.ini" "$work/$t-out" "conninfo = $ci_base" "password_file = $work/mon.pw"
+secret_config "$work/$t.ini" "$work/$t-out" "conninfo=$ci_base" "password_file=$work/mon.pw"
 run_once "$work/$t.ini" 0 "$t: password_file with an absolute path"
 assert_eq mon,scram "$(sed -n 2p "$work/$t-out/who.csv")" "$t: the check ran as mon"
 assert_file_exists "$work/$t-out/pghealthd.prom" "$t: the Prometheus file was written"
@@ -138,11 +120,7 @@ assert_contains "$(cat "$work/$t.check")" "password_file = $work/mon.pw" "$t: ch
 no_secret "$t: check-config" "$work/$t.check"
 
 # exec with the same configuration: the JSON and the logs stay clean.
-rc=0
-pgh -c "$work/$t.ini" exec "SELECT current_user AS u" >"$work/$t.exec" 2>"$work/$t.exec.err" || rc=$?
-assert_eq 0 "$rc" "$t: exec as mon exits 0"
-assert_contains "$(cat "$work/$t.exec")" '"u":"mon"' "$t: exec ran as mon"
-no_secret "$t: exec" "$work/$t.exec" "$work/$t.exec.err"
+secret_exec "SELECT current_user AS u" 0 "$t: exec as mon exits 0" '"u":"mon"' "$t: exec ran as mon"
 
 # ---- password_file, a name resolved in $CREDENTIALS_DIRECTORY ---------------
 t=creds
@@ -152,7 +130,7 @@ printf '%s\n' "$secret" >"$work/creds/mon.pw"
 # directory must win.
 printf '%s\n' "$wrong" >"$work/$t-conf/mon.pw"
 chmod 0600 "$work/creds/mon.pw" "$work/$t-conf/mon.pw"
-new_config "$work/$t-conf/pghealthd.ini" "$work/$t-out" "conninfo = $ci_base" "password_file = mon.pw"
+secret_config "$work/$t-conf/pghealthd.ini" "$work/$t-out" "conninfo=$ci_base" "password_file=mon.pw"
 rc=0
 CREDENTIALS_DIRECTORY=$work/creds pgh -c "$work/$t-conf/pghealthd.ini" once \
 	>"$work/$t.stdout" 2>"$work/$t.stderr" || rc=$?
@@ -170,30 +148,26 @@ run_once "$work/$t-conf/pghealthd.ini" 3 "$t: without \$CREDENTIALS_DIRECTORY th
 t=wrong
 printf '%s\n' "$wrong" >"$work/wrong.pw"
 chmod 0600 "$work/wrong.pw"
-new_config "$work/$t.ini" "$work/$t-out" "conninfo = $ci_base" "password_file = $work/wrong.pw"
+secret_config "$work/$t.ini" "$work/$t-out" "conninfo=$ci_base" "password_file=$work/wrong.pw"
 run_once "$work/$t.ini" 3 "$t: a wrong password makes the round UNKNOWN"
 assert_contains "$(status_error "$work/$t-out" who)" "password authentication failed" \
 	"$t: status.csv says password authentication failed"
 assert_contains "$(cat "$work/$t.ini.stderr")" "password authentication failed" \
 	"$t: the log says password authentication failed"
 no_secret "$t" "$work/$t.ini.stdout" "$work/$t.ini.stderr" "$work/$t-out"
-rc=0
-pgh -c "$work/$t.ini" exec "SELECT 1" >"$work/$t.exec" 2>"$work/$t.exec.err" || rc=$?
-assert_eq 1 "$rc" "$t: exec with a wrong password exits 1"
-assert_contains "$(cat "$work/$t.exec")" "password authentication failed" "$t: exec's JSON says why"
-no_secret "$t: exec" "$work/$t.exec" "$work/$t.exec.err"
+secret_exec "SELECT 1" 1 "$t: exec with a wrong password exits 1" \
+	"password authentication failed" "$t: exec's JSON says why"
 
 # No password at all: the server's demand shows, nothing is guessed.
 t=none
-new_config "$work/$t.ini" "$work/$t-out" "conninfo = $ci_base"
+secret_config "$work/$t.ini" "$work/$t-out" "conninfo=$ci_base"
 run_once "$work/$t.ini" 3 "$t: no password -> exit 3"
 assert_match "password" "$(status_error "$work/$t-out" who)" "$t: the error is about the password"
 
 # ---- a running daemon: /proc/PID/cmdline and environ -------------------------
 t=daemon
-new_config "$work/$t.ini" "$work/$t-out" "conninfo = $ci_base" "password_file = $work/mon.pw"
-pgh_bg "$work/$t.log" -c "$work/$t.ini" run
-dpid=$pgh_pid
+secret_config "$work/$t.ini" "$work/$t-out" "conninfo=$ci_base" "password_file=$work/mon.pw"
+start_daemon "$work/$t.ini" "$work/$t.log"
 for _ in $(seq 1 "$(slow_ms 100)"); do
 	[ -f "$work/$t-out/who.csv" ] && [ -f "$work/$t-out/pghealthd.prom" ] && break
 	sleep 0.05
@@ -209,7 +183,6 @@ sleep "$(awk -v f="$PGH_SLOW" 'BEGIN { print 1.5 * f }')"
 kill -TERM "$dpid"
 rc=0
 wait "$dpid" || rc=$?
-dpid=""
 assert_eq 0 "$rc" "$t: SIGTERM -> exit 0"
 assert_contains "$(cat "$work/$t.log")" "reload" "$t: the reload was logged"
 no_secret "$t" "$work/$t.log" "$work/$t-out"
@@ -218,11 +191,11 @@ no_secret "$t" "$work/$t.log" "$work/$t-out"
 for form in keyword uri; do
 	t=conninfo-$form
 	if [ "$form" = keyword ]; then
-		ci="conninfo = $ci_base password=$secret"
+		ci="conninfo=$ci_base password=$secret"
 	else
-		ci="conninfo = postgresql://mon:$secret@127.0.0.1:$PGPORT/postgres?connect_timeout=5"
+		ci="conninfo=postgresql://mon:$secret@127.0.0.1:$PGPORT/postgres?connect_timeout=5"
 	fi
-	new_config "$work/$t.ini" "$work/$t-out" "$ci"
+	secret_config "$work/$t.ini" "$work/$t-out" "$ci"
 	chmod 0644 "$work/$t.ini"
 	run_once "$work/$t.ini" 78 "$t: a password in a 0644 config is refused"
 	err=$(cat "$work/$t.ini.stderr")
@@ -258,7 +231,7 @@ done
 t=pgpass
 printf '127.0.0.1:%s:*:mon:%s\n' "$PGPORT" "$secret" >"$work/pgpass"
 chmod 0600 "$work/pgpass"
-new_config "$work/$t.ini" "$work/$t-out" "conninfo = $ci_base"
+secret_config "$work/$t.ini" "$work/$t-out" "conninfo=$ci_base"
 rc=0
 PGPASSFILE=$work/pgpass pgh -c "$work/$t.ini" once >"$work/$t.stdout" 2>"$work/$t.stderr" || rc=$?
 assert_eq 0 "$rc" "$t: a 0600 PGPASSFILE works"

@@ -11,18 +11,12 @@
 #     streams its file: the file is published, nothing is deleted
 #  4. SIGHUP to a configuration without checks: refused, the old one runs on
 #
-# Run: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/signals.sh
+# Run alone: meson test -C build signals
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/signals.sh
 set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
-. "$here/lib.sh"
-require_env
-# shellcheck source=tests/daemon-lib.sh
-. "$here/daemon-lib.sh"
-
-work=$PGH_TEST_TMP/signals
-mkdir -p "$work"
+. "$(dirname "$0")/lib.sh"
+test_setup signals
 pgsql -c "CREATE TABLE ctl (s float8, d int); INSERT INTO ctl VALUES (0, 1)" ||
 	die "setup failed"
 
