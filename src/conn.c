@@ -771,19 +771,26 @@ void pgh_conn_resume(struct pgh_conn *c)
 }
 
 /* PQcancel blocks (connect, send, wait for close): it runs on the threadpool. */
-static void cancel_work_cb(uv_work_t *w)
+/*
+ * PQcancel() blocks (a TCP connect and a round trip, or a long wait when the
+ * server's host is gone), so it runs on a thread of its own, not on the
+ * libuv threadpool that the files need: a stuck cancel never delays a file.
+ */
+static void cancel_thread_cb(void *arg)
 {
-	struct pgh_conn *c = w->data;
+	struct pgh_conn *c = arg;
 
 	if (PQcancel(c->cancel, c->cancel_err, sizeof(c->cancel_err)))
 		c->cancel_err[0] = '\0';
+	uv_async_send(&c->cancel_async);
 }
 
-static void cancel_done_cb(uv_work_t *w, int status)
+/* The cancel thread is joined and its async handle closed: carry on. */
+static void cancel_closed_cb(uv_handle_t *h)
 {
-	struct pgh_conn *c = w->data;
+	struct pgh_conn *c = h->data;
 
-	(void)status;
+	c->handles--;
 	PQfreeCancel(c->cancel);
 	c->cancel = NULL;
 	c->cancelling = false;
@@ -799,6 +806,24 @@ static void cancel_done_cb(uv_work_t *w, int status)
 	}
 }
 
+static void cancel_async_cb(uv_async_t *a)
+{
+	struct pgh_conn *c = a->data;
+
+	uv_thread_join(&c->cancel_thread);
+	uv_close((uv_handle_t *)a, cancel_closed_cb);
+}
+
+/* The thread could not be started: no cancel, the connection is dropped. */
+static void cancel_abandoned_cb(uv_handle_t *h)
+{
+	struct pgh_conn *c = h->data;
+
+	c->handles--;
+	if (c->state == PGH_CONN_CLOSING)
+		conn_free_if_closed(c);
+}
+
 void pgh_conn_cancel(struct pgh_conn *c)
 {
 	int r;
@@ -812,12 +837,16 @@ void pgh_conn_cancel(struct pgh_conn *c)
 		return;
 	}
 	c->cancel_err[0] = '\0';
-	c->cancel_work.data = c;
-	r = uv_queue_work(c->pool->loop, &c->cancel_work, cancel_work_cb, cancel_done_cb);
+	uv_async_init(c->pool->loop, &c->cancel_async, cancel_async_cb);
+	c->cancel_async.data = c;
+	c->handles++;
+	r = uv_thread_create(&c->cancel_thread, cancel_thread_cb, c);
 	if (r < 0) {
+		pgh_warn("conn %u: cannot start the cancel: %s", c->id, uv_strerror(r));
 		PQfreeCancel(c->cancel);
 		c->cancel = NULL;
 		c->broken = true;
+		uv_close((uv_handle_t *)&c->cancel_async, cancel_abandoned_cb);
 		return;
 	}
 	c->cancelling = true;

@@ -42,11 +42,12 @@ struct pgh_conn {
 	const struct pgh_query_ops *ops;
 	void *arg;
 
-	/* Cancel: a PQcancel job on the threadpool. */
+	/* Cancel: PQcancel on a thread of its own, which wakes the loop. */
 	bool cancelling;
 	bool release_pending; /* released while cancelling: finish when the job ends */
 	PGcancel *cancel;
-	uv_work_t cancel_work;
+	uv_thread_t cancel_thread;
+	uv_async_t cancel_async;
 	char cancel_err[256];
 };
 

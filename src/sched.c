@@ -31,6 +31,7 @@ struct pgh_slot {
 	struct pgh_csv_out out;  /* running's output */
 	struct pgh_sweep *sweep; /* database scope: the run over the databases */
 	bool listing;            /* database scope: waiting for the round's databases */
+	bool backlog;            /* due, waiting for its turn to start (see sched_launch) */
 	struct pgh_round *round; /* the round that launched running */
 	struct pgh_result last;  /* latest finished run */
 	bool has_result;
@@ -45,7 +46,10 @@ struct pgh_sched {
 	struct pgh_slot *slots;
 	size_t n_slots;
 	uint64_t round_no;
-	unsigned running; /* jobs in flight */
+	unsigned running; /* runs not finished: started, listing or in the backlog */
+	unsigned started; /* cluster-scoped jobs started and not finished */
+	size_t *backlog;  /* slot indices waiting to start, oldest first */
+	size_t backlog_head, backlog_len;
 	struct pgh_sink status;
 	struct pgh_sink prom;    /* the Prometheus textfile, when configured */
 	unsigned status_pending; /* sinks of the current write still finishing */
@@ -140,6 +144,7 @@ struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
 	s->arg = arg;
 	s->n_slots = cfg->n_checks;
 	s->slots = pgh_xcalloc(cfg->n_checks, sizeof(*s->slots));
+	s->backlog = pgh_xcalloc(cfg->n_checks > 0 ? cfg->n_checks : 1, sizeof(*s->backlog));
 	for (size_t i = 0; i < cfg->n_checks; i++)
 		s->slots[i].check = &cfg->checks[i];
 	sched_scan_files(s);
@@ -155,6 +160,7 @@ void pgh_sched_free(struct pgh_sched *s)
 	for (size_t i = 0; i < s->n_slots; i++)
 		pgh_result_clear(&s->slots[i].last);
 	free(s->slots);
+	free(s->backlog);
 	free(s);
 }
 
@@ -344,6 +350,8 @@ static void round_unref(struct pgh_round *r)
 	status_kick(s);
 }
 
+static void sched_launch(struct pgh_sched *s);
+
 /* A run is over (res is moved out): its round counts it, the slot keeps it. */
 static void slot_finish(struct pgh_slot *slot, struct pgh_result *res)
 {
@@ -368,10 +376,14 @@ static void sched_job_done_cb(struct pgh_job *job)
 {
 	struct pgh_slot *slot = job->data;
 
+	struct pgh_sched *s = slot->round->s;
+
 	slot->running = NULL;
+	s->started--;
 	slot_finish(slot, &job->result);
 	pgh_job_free(job);
 	pgh_csv_out_clear(&slot->out);
+	sched_launch(s);
 }
 
 static void sched_sweep_done_cb(struct pgh_sweep *sw, struct pgh_result *res, void *arg)
@@ -412,7 +424,37 @@ static struct pgh_job *sched_job_new(struct pgh_sched *s, struct pgh_slot *slot)
 
 static bool slot_busy(const struct pgh_slot *slot)
 {
-	return slot->running != NULL || slot->sweep != NULL || slot->listing;
+	return slot->running != NULL || slot->sweep != NULL || slot->listing || slot->backlog;
+}
+
+/*
+ * Start due checks while fewer than a few per connection are under way:
+ * a round of thousands of checks holds a bounded number of jobs, results
+ * and files waiting to be published, not one per check.  A shutdown
+ * finishes the rest as not run.
+ */
+static void sched_launch(struct pgh_sched *s)
+{
+	unsigned limit = 4 * s->cfg->max_connections;
+	struct pgh_slot *slot;
+
+	while (s->backlog_head < s->backlog_len && (s->started < limit || s->stopping)) {
+		slot = &s->slots[s->backlog[s->backlog_head++]];
+		slot->backlog = false;
+		if (s->stopping) {
+			struct pgh_result res = {.state = PGH_CHECK_ERROR,
+			                         .started_ms = pgh_now_ms()};
+
+			res.error = pgh_xstrdup("pghealthd is shutting down");
+			slot_finish(slot, &res);
+			continue;
+		}
+		slot->running = sched_job_new(s, slot);
+		s->started++;
+		pgh_job_start(slot->running);
+	}
+	if (s->backlog_head == s->backlog_len)
+		s->backlog_head = s->backlog_len = 0;
 }
 
 /* The round's databases are known: its database-scoped checks start. */
@@ -472,9 +514,10 @@ uint64_t pgh_sched_round(struct pgh_sched *s)
 			listing++;
 			continue;
 		}
-		slot->running = sched_job_new(s, slot);
-		pgh_job_start(slot->running);
+		slot->backlog = true;
+		s->backlog[s->backlog_len++] = i;
 	}
+	sched_launch(s);
 	if (listing > 0) {
 		r->pending++; /* the listing's hold */
 		pgh_dblist_read(s->loop, s->pool, s->cfg, sched_dblist_cb, r);
@@ -505,7 +548,7 @@ unsigned pgh_sched_waiting(const struct pgh_sched *s)
 	for (size_t i = 0; i < s->n_slots; i++)
 		if ((s->slots[i].running != NULL && s->slots[i].running->phase == PGH_JOB_QUEUED) ||
 		    (s->slots[i].sweep != NULL && pgh_sweep_queued(s->slots[i].sweep)) ||
-		    s->slots[i].listing)
+		    s->slots[i].listing || s->slots[i].backlog)
 			n++;
 	return n;
 }
@@ -541,5 +584,6 @@ void pgh_sched_stop(struct pgh_sched *s, void (*done)(void *arg), void *arg)
 			pgh_sweep_stop(s->slots[i].sweep);
 	s->stopped_cb = done;
 	s->stopped_arg = arg;
+	sched_launch(s); /* the backlog ends as not run */
 	sched_maybe_stopped(s);
 }

@@ -19,6 +19,11 @@
 #include "pghealthd/log.h"
 #include "pghealthd/sink.h"
 
+/* The first buffer; it grows to PGH_SINK_FLUSH_BYTES and more as needed. */
+#define SMALL_BUFFER (4 * 1024)
+#define BIG_BUFFER   (PGH_SINK_FLUSH_BYTES + 64 * 1024)
+#define OPEN_FLAGS   (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
+
 static void sink_open_cb(uv_fs_t *req);
 static void sink_write_cb(uv_fs_t *req);
 
@@ -50,8 +55,6 @@ static void sink_set_state(struct pgh_sink *s, enum pgh_sink_state st)
 
 void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_opts *o)
 {
-	int r;
-
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
 	s->fd = -1;
@@ -66,13 +69,24 @@ void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_op
 		s->stamp_name = pgh_xstrdup(o->stamp);
 		s->history_keep = o->history_keep;
 	}
-	s->fill_cap = PGH_SINK_FLUSH_BYTES + 64 * 1024;
+	/* Small first: most results are a few rows.  No file yet either: a
+	 * result that fits in memory is written, and published, by one job
+	 * on the threadpool at pgh_sink_finish(). */
+	s->fill_cap = SMALL_BUFFER;
 	s->fill = pgh_xmalloc(s->fill_cap);
+	s->state = PGH_SINK_NEW;
+	pgh_debug("file %s: buffering", s->path);
+}
+
+/* The result outgrew memory: open the temp file and stream from now on. */
+static void sink_open_start(struct pgh_sink *s)
+{
+	int r;
+
 	sink_set_state(s, PGH_SINK_OPENING);
 	s->open_req.data = s;
 	/* O_EXCL|O_NOFOLLOW: never write through a planted file or symlink. */
-	r = uv_fs_open(loop, &s->open_req, s->tmp_path,
-	               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640, sink_open_cb);
+	r = uv_fs_open(s->loop, &s->open_req, s->tmp_path, OPEN_FLAGS, 0640, sink_open_cb);
 	if (r < 0) {
 		/* The callback will not run: treat it as a failed open. */
 		s->open_req.result = r;
@@ -111,8 +125,8 @@ static void sink_write_start(struct pgh_sink *s)
 	s->flight_cap = s->fill_cap;
 	s->flight_len = s->fill_len;
 	s->flight_done = 0;
-	s->fill = tmp != NULL ? tmp : pgh_xmalloc(PGH_SINK_FLUSH_BYTES + 64 * 1024);
-	s->fill_cap = tmp != NULL ? cap : PGH_SINK_FLUSH_BYTES + 64 * 1024;
+	s->fill = tmp != NULL ? tmp : pgh_xmalloc(BIG_BUFFER);
+	s->fill_cap = tmp != NULL ? cap : BIG_BUFFER;
 	s->fill_len = 0;
 	sink_write_flight(s);
 }
@@ -125,6 +139,19 @@ static void sink_close_start(struct pgh_sink *s);
  */
 static void sink_pump(struct pgh_sink *s)
 {
+	if (s->state == PGH_SINK_NEW) {
+		if (s->finishing) {
+			/* Everything in memory: one job.  Until it runs (the pool
+			 * may be busy), the buffer holds no more than the file. */
+			if (s->fill_cap > s->fill_len + 64) {
+				s->fill_cap = s->fill_len + 64;
+				s->fill = pgh_xrealloc(s->fill, s->fill_cap);
+			}
+			sink_close_start(s);
+		} else if (s->fill_len >= PGH_SINK_FLUSH_BYTES)
+			sink_open_start(s);
+		return;
+	}
 	if (s->writing || s->state != PGH_SINK_OPEN)
 		return;
 	if (s->error != 0)
@@ -186,8 +213,16 @@ static void sink_write_cb(uv_fs_t *req)
 
 char *pgh_sink_reserve(struct pgh_sink *s, size_t n)
 {
+	size_t cap;
+
 	if (s->fill_cap - s->fill_len < n) {
-		s->fill_cap = s->fill_len + n + PGH_SINK_FLUSH_BYTES;
+		/* Doubling up to a full buffer, then exactly what a value needs. */
+		cap = s->fill_cap < BIG_BUFFER ? 2 * s->fill_cap : s->fill_cap;
+		if (cap > BIG_BUFFER)
+			cap = BIG_BUFFER;
+		if (cap < s->fill_len + n)
+			cap = s->fill_len + n + PGH_SINK_FLUSH_BYTES;
+		s->fill_cap = cap;
 		s->fill = pgh_xrealloc(s->fill, s->fill_cap);
 	}
 	return s->fill + s->fill_len;
@@ -326,6 +361,30 @@ out:
 	close(dfd);
 }
 
+/* On the threadpool: a result that never left memory, written in full. */
+static void sink_write_whole(struct pgh_sink *s)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	s->fd = open(s->tmp_path, OPEN_FLAGS, 0640);
+	if (s->fd < 0) {
+		sink_fail(s, -errno, "open", s->tmp_path);
+		return;
+	}
+	while (done < s->fill_len) {
+		n = write(s->fd, s->fill + done, s->fill_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			sink_fail(s, n < 0 ? -errno : -EIO, "write", s->tmp_path);
+			return;
+		}
+		done += (size_t)n;
+	}
+	s->fill_len = 0;
+}
+
 /*
  * The blocking tail of a sink, on the threadpool: make the bytes durable,
  * close, then either publish (link into history, rename, fsync the
@@ -335,9 +394,12 @@ out:
 static void sink_close_work_cb(uv_work_t *w)
 {
 	struct pgh_sink *s = w->data;
-	bool publish = s->publish && s->error == 0 && s->fd >= 0;
+	bool publish;
 	int r;
 
+	if (s->whole && s->publish)
+		sink_write_whole(s);
+	publish = s->publish && s->error == 0 && s->fd >= 0;
 	if (s->fd >= 0) {
 		if (publish && s->fsync && fsync(s->fd) < 0)
 			sink_fail(s, -errno, "fsync", s->tmp_path);
@@ -356,7 +418,7 @@ static void sink_close_work_cb(uv_work_t *w)
 	}
 	if (publish && s->fsync && (r = fsync_dir(s->dir)) < 0)
 		sink_fail(s, r, "fsync", s->dir);
-	if (!publish)
+	if (!publish && !(s->whole && !s->publish))
 		(void)unlink(s->tmp_path);
 }
 
@@ -373,6 +435,7 @@ static void sink_close_start(struct pgh_sink *s)
 {
 	int r;
 
+	s->whole = s->state == PGH_SINK_NEW;
 	sink_set_state(s, PGH_SINK_CLOSING);
 	s->work.data = s;
 	r = uv_queue_work(s->loop, &s->work, sink_close_work_cb, sink_close_done_cb);

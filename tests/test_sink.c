@@ -252,12 +252,16 @@ static void test_history_keep_zero_keeps_none(void **state)
 
 /* ---- errors ---------------------------------------------------------------- */
 
-/* Start a sink in f->dir/sub and wait until its temp file is open. */
+/* Start a sink in f->dir/sub and make it stream: a full buffer opens its
+ * temp file (a smaller content stays in memory until finish). */
 static void open_and_wait(struct uvtest_fixture *f, struct pgh_sink *s,
                           const struct pgh_sink_opts *o, struct uvtest_sink_result *r)
 {
 	uvtest_sink_open(&f->loop, s, o, r);
-	while (s->state == PGH_SINK_OPENING)
+	assert_int_equal(s->state, PGH_SINK_NEW);
+	memset(pgh_sink_reserve(s, PGH_SINK_FLUSH_BYTES), 'x', PGH_SINK_FLUSH_BYTES);
+	pgh_sink_commit(s, PGH_SINK_FLUSH_BYTES);
+	while (s->state == PGH_SINK_OPENING || s->writing)
 		uv_run(&f->loop, UV_RUN_ONCE);
 	assert_int_equal(s->state, PGH_SINK_OPEN);
 	assert_true(uvtest_exists(s->tmp_path));
@@ -327,6 +331,31 @@ static void test_error_open_fails(void **state)
 	uvtest_assert_listing(f->dir, "");
 	free(tmp);
 	free(missing);
+	uvtest_loop_finish(&f->loop);
+}
+
+/* A small content never touches the disk before finish: no temp file. */
+static void test_small_stays_in_memory(void **state)
+{
+	struct uvtest_fixture *f = *state;
+	char *sub = uvtest_path(f->dir, "out");
+	char *tmp = uvtest_path(sub, ".x.csv.tmp");
+	struct pgh_sink_opts o = {.dir = sub, .name = "x.csv"};
+	struct uvtest_sink_result r;
+	struct pgh_sink s;
+
+	uvtest_mkdir_in(f->dir, "out");
+	uvtest_sink_open(&f->loop, &s, &o, &r);
+	pgh_sink_append(&s, "rows\n", 5);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	uvtest_assert_listing(sub, "");
+	/* The directory goes before finish: the one job names the temp file. */
+	assert_int_equal(rmdir(sub), 0);
+	uvtest_sink_finish(&f->loop, &s, true);
+	assert_failed(&r, -ENOENT, tmp);
+	uvtest_assert_listing(f->dir, "");
+	free(tmp);
+	free(sub);
 	uvtest_loop_finish(&f->loop);
 }
 
@@ -400,6 +429,7 @@ int main(void)
 	    UVTEST(test_history_copies_and_pruning),
 	    UVTEST(test_history_keep_zero_keeps_none),
 	    UVTEST(test_error_directory_removed),
+	    UVTEST(test_small_stays_in_memory),
 	    UVTEST(test_error_target_is_a_directory),
 	    UVTEST(test_error_open_fails),
 	    UVTEST(test_error_history_symlink),

@@ -2,10 +2,13 @@
  * sink.h - the one durable-write helper: every file pghealthd publishes
  * (check CSVs, status.csv, the Prometheus textfile) goes through it.
  *
- * A sink writes to a hidden temp file ".<name>.tmp" in the target directory
- * with uv_fs, double-buffered with exactly one write in flight, then on
- * pgh_sink_finish(publish = true): fsync (when asked), close, hard-link into
- * history/<history>/ (when asked), rename over <name>, fsync the directory.
+ * A sink collects in memory first.  A content that stays under
+ * PGH_SINK_FLUSH_BYTES is written whole by one threadpool job at
+ * pgh_sink_finish(); a bigger one goes to a hidden temp file ".<name>.tmp"
+ * in the target directory with uv_fs, double-buffered with exactly one
+ * write in flight.  Then, on pgh_sink_finish(publish = true): fsync (when
+ * asked), close, hard-link into history/<history>/ (when asked), rename over
+ * <name>, fsync the directory.
  * On any error, or on pgh_sink_finish(publish = false), the temp file is
  * removed.  A reader of the directory never sees a partial file.
  *
@@ -43,7 +46,7 @@ struct pgh_sink_opts {
 };
 
 enum pgh_sink_state {
-	PGH_SINK_NEW,     /* before pgh_sink_init() */
+	PGH_SINK_NEW,     /* in memory only: no file until the buffer fills or finish */
 	PGH_SINK_OPENING, /* uv_fs_open in flight; data accumulates */
 	PGH_SINK_OPEN,    /* writing; at most one write in flight */
 	PGH_SINK_CLOSING, /* publish or discard job on the threadpool */
@@ -66,6 +69,7 @@ struct pgh_sink {
 	bool fsync;
 	bool finishing; /* pgh_sink_finish() was called */
 	bool publish;   /* when finishing: rename (true) or discard */
+	bool whole;     /* finished while NEW: the closing job writes it all */
 	uv_file fd;     /* -1 until opened, and again after close */
 	int error;      /* first error, sticky (negative errno) */
 	char *errmsg;   /* what failed, with the path; NULL when error == 0 */
