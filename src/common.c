@@ -92,6 +92,44 @@ void pgh_format_iso8601_ms(uint64_t ms, char *buf, size_t len)
 	snprintf(buf, len, "%s.%03uZ", tmp, (unsigned)(ms % 1000));
 }
 
+bool pgh_parse_iso8601_ms(const char *s, uint64_t *ms)
+{
+	struct tm tm = {0};
+	const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	unsigned frac = 0;
+	time_t t;
+
+	if (rest == NULL || strlen(rest) != 5 || rest[0] != '.' || rest[4] != 'Z')
+		return false;
+	for (int i = 1; i <= 3; i++) {
+		if (rest[i] < '0' || rest[i] > '9')
+			return false;
+		frac = frac * 10 + (unsigned)(rest[i] - '0');
+	}
+	t = timegm(&tm);
+	if (t < 0)
+		return false;
+	*ms = (uint64_t)t * 1000 + frac;
+	return true;
+}
+
+void pgh_format_age(uint64_t ms, char *buf, size_t len)
+{
+	uint64_t s = ms / 1000;
+
+	if (s < 60)
+		snprintf(buf, len, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
+		         (unsigned long long)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%lluh%02llum", (unsigned long long)(s / 3600),
+		         (unsigned long long)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%llud%02lluh", (unsigned long long)(s / 86400),
+		         (unsigned long long)(s % 86400 / 3600));
+}
+
 void pgh_format_stamp(uint64_t ms, char *buf, size_t len)
 {
 	time_t t = (time_t)(ms / 1000);

@@ -51,7 +51,7 @@ struct opt {
 };
 
 /* The table (config_keys.c); N_OPTS is checked against it there. */
-#define N_OPTS 31
+#define N_OPTS 32
 extern const struct opt opts[]; /* N_OPTS entries */
 extern const char *const severity_names[3];
 extern const char *const log_level_names[8];

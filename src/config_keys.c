@@ -47,6 +47,7 @@ const struct opt opts[] = {
     {"run", "history", OPT_UINT, CFG(history), "1440", 0, UINT_MAX, 0},
     {"run", "fsync", OPT_BOOL, CFG(fsync), "true", 0, 0, 0},
     {"run", "prometheus_file", OPT_STRING, CFG(prometheus_file), NULL, 0, 0, OPT_OPTIONAL},
+    {"run", "html_file", OPT_STRING, CFG(html_file), NULL, 0, 0, OPT_OPTIONAL},
     {"run", "log_level", OPT_LOGLEVEL, CFG(log_level), "info", 0, 0, 0},
     {"check", "sql", OPT_SQL, CHK(sql), NULL, 0, 0, OPT_RAW},
     {"check", "sql_file", OPT_STRING, CHK(sql_file), NULL, 0, 0, OPT_NONEMPTY | OPT_SQL_FILE},

@@ -81,17 +81,18 @@ static void validate_check(struct parse *p, size_t i)
 }
 
 /* Cross-key rules, checked once every file is read and every default applied. */
-/* The textfile must not be written over status.csv or a check's CSV. */
-static void validate_prometheus_file(struct parse *p)
+/* The textfile and the page must not be written over status.csv, a
+ * check's CSV or each other. */
+static void validate_output_file(struct parse *p, const char *key, const char *other)
 {
 	const struct pgh_config *cfg = p->cfg;
-	const struct loc *at = &p->loc[find_opt("run", "prometheus_file") - opts];
-	const char *pf = cfg->prometheus_file;
+	const struct loc *at = &p->loc[find_opt("run", key) - opts];
+	const char *pf = *(char *const *)((const char *)cfg + find_opt("run", key)->offset);
 	bool clash;
 
 	if (pf == NULL || pf[0] == '\0' || strchr(pf, '/') != NULL)
 		return;
-	clash = strcmp(pf, "status.csv") == 0;
+	clash = strcmp(pf, "status.csv") == 0 || (other != NULL && strcmp(pf, other) == 0);
 	for (size_t i = 0; !clash && i < cfg->n_checks; i++) {
 		size_t n = strlen(cfg->checks[i].name);
 
@@ -100,8 +101,7 @@ static void validate_prometheus_file(struct parse *p)
 	}
 	if (clash)
 		add_error(p, at->file, at->line,
-		          "prometheus_file '%s' is the name of another output file in output_dir",
-		          pf);
+		          "%s '%s' is the name of another output file in output_dir", key, pf);
 }
 
 /* conninfo holds a password (a bad conninfo was reported already). */
@@ -148,6 +148,7 @@ void pgh_config_validate(struct parse *p)
 	}
 	for (size_t i = 0; i < cfg->n_checks; i++)
 		validate_check(p, i);
-	validate_prometheus_file(p);
+	validate_output_file(p, "prometheus_file", NULL);
+	validate_output_file(p, "html_file", p->cfg->prometheus_file);
 	validate_password_command(p);
 }

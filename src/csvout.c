@@ -29,10 +29,40 @@ void pgh_csv_out_init(struct pgh_csv_out *o, uv_loop_t *loop, const struct pgh_c
 	o->no_file = no_file;
 }
 
+/*
+ * Keep a line (the header, or a row) for the page while it is among the
+ * first rows and within the byte budget: a finding shows on the page
+ * without the page reading files back.
+ */
+static void preview_add(struct pgh_csv_out *o, const char *line, size_t len, bool row)
+{
+	if (o->cfg->html_file == NULL || o->preview_full ||
+	    (row && o->preview_rows >= PGH_PREVIEW_ROWS) ||
+	    o->preview_len + len > PGH_PREVIEW_BYTES) {
+		o->preview_full = true;
+		return;
+	}
+	o->preview = pgh_xrealloc(o->preview, o->preview_len + len + 1);
+	memcpy(o->preview + o->preview_len, line, len);
+	o->preview_len += len;
+	o->preview[o->preview_len] = '\0';
+	o->preview_rows += row;
+}
+
+char *pgh_csv_out_take_preview(struct pgh_csv_out *o)
+{
+	char *p = o->preview;
+
+	o->preview = NULL;
+	o->preview_len = 0;
+	return p;
+}
+
 void pgh_csv_out_clear(struct pgh_csv_out *o)
 {
 	if (o->sink != NULL)
 		pgh_bug("check %s: CSV output cleared while writing", o->check->name);
+	free(o->preview);
 	free(o->vals);
 	free(o->lens);
 	memset(o, 0, sizeof(*o));
@@ -89,6 +119,7 @@ static void csv_open(struct pgh_csv_out *o, struct pgh_job *job, const PGresult 
 		p += pgh_csv_encode(p, f, strlen(f), single);
 	}
 	*p++ = '\n';
+	preview_add(o, dst, (size_t)(p - dst), false);
 	pgh_sink_commit(o->sink, (size_t)(p - dst));
 }
 
@@ -130,6 +161,7 @@ static void csv_write_row(struct pgh_csv_out *o, const PGresult *res, int row)
 			p += pgh_csv_encode(p, o->vals[i], len, single);
 	}
 	*p++ = '\n';
+	preview_add(o, dst, (size_t)(p - dst), true);
 	pgh_sink_commit(o->sink, (size_t)(p - dst));
 }
 
@@ -156,8 +188,10 @@ static void csv_sink_done_cb(struct pgh_sink *sink, int status)
 
 	if (status < 0)
 		pgh_job_fail(job, PGH_CHECK_ERROR, sink->errmsg);
-	if (!pgh_job_failed(job))
+	if (!pgh_job_failed(job)) {
 		job->result.file = pgh_csv_file_name(o->check->name);
+		job->result.preview = pgh_csv_out_take_preview(o);
+	}
 	pgh_sink_release(sink);
 	free(sink);
 	o->sink = NULL;

@@ -22,6 +22,7 @@ void pgh_result_clear(struct pgh_result *r)
 {
 	free(r->file);
 	free(r->error);
+	free(r->preview);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -12,9 +12,13 @@
 #include "pghealthd/csvout.h"
 #include "pghealthd/job.h"
 #include "pghealthd/log.h"
+#include "pghealthd/page.h"
 #include "pghealthd/sched.h"
 #include "pghealthd/status.h"
 #include "pghealthd/sweep.h"
+
+/* Row counts kept per check for the page's sparkline. */
+#define HISTORY_RUNS 30
 
 struct pgh_round {
 	struct pgh_sched *s;
@@ -37,6 +41,12 @@ struct pgh_slot {
 	bool has_result;
 	bool skipped; /* a round skipped it while running was in flight */
 	bool file;    /* before any result: <check>.csv was in output_dir */
+	/* What status.csv shows, and since when (kept across restarts). */
+	enum pgh_check_state shown;
+	bool has_shown;
+	uint64_t since_ms;
+	uint32_t history[HISTORY_RUNS]; /* rows of the latest runs, oldest first */
+	unsigned n_history;
 };
 
 struct pgh_sched {
@@ -52,6 +62,7 @@ struct pgh_sched {
 	size_t backlog_head, backlog_len;
 	struct pgh_sink status;
 	struct pgh_sink prom;    /* the Prometheus textfile, when configured */
+	struct pgh_sink page;    /* the HTML page, when configured */
 	unsigned status_pending; /* sinks of the current write still finishing */
 	uint64_t rounds_done;
 	bool status_busy;
@@ -132,6 +143,44 @@ static void sched_scan_files(struct pgh_sched *s)
 	free(names);
 }
 
+static int slot_name_cmp_cb(const void *a, const void *b)
+{
+	const struct pgh_slot *const *x = a, *const *y = b;
+
+	return strcmp((*x)->check->name, (*y)->check->name);
+}
+
+struct since_seed {
+	struct pgh_slot **by_name; /* sorted */
+	size_t n;
+};
+
+static void since_seed_cb(void *arg, const char *check, enum pgh_check_state st, uint64_t since_ms)
+{
+	struct since_seed *seed = arg;
+	struct pgh_check key_check = {.name = (char *)check};
+	struct pgh_slot key_slot = {.check = &key_check}, *key = &key_slot, **found;
+
+	found = bsearch(&key, seed->by_name, seed->n, sizeof(*seed->by_name), slot_name_cmp_cb);
+	if (found == NULL || since_ms == 0)
+		return;
+	(*found)->shown = st;
+	(*found)->has_shown = true;
+	(*found)->since_ms = since_ms;
+}
+
+/* since survives a restart: the previous status.csv says it. */
+static void sched_read_since(struct pgh_sched *s)
+{
+	struct since_seed seed = {.by_name = pgh_xcalloc(s->n_slots + 1, sizeof(*seed.by_name))};
+
+	for (size_t i = 0; i < s->n_slots; i++)
+		seed.by_name[seed.n++] = &s->slots[i];
+	qsort(seed.by_name, seed.n, sizeof(*seed.by_name), slot_name_cmp_cb);
+	pgh_status_read_since(s->cfg->output_dir, since_seed_cb, &seed);
+	free(seed.by_name);
+}
+
 struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
                                 struct pgh_pool *pool, pgh_round_cb cb, void *arg)
 {
@@ -148,6 +197,7 @@ struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
 	for (size_t i = 0; i < cfg->n_checks; i++)
 		s->slots[i].check = &cfg->checks[i];
 	sched_scan_files(s);
+	sched_read_since(s);
 	return s;
 }
 
@@ -189,6 +239,9 @@ static size_t status_entries(struct pgh_sched *s, struct pgh_status_entry *e)
 		e[n].severity = slot->check->severity;
 		e[n].state = slot->skipped ? PGH_CHECK_SKIPPED : slot->last.state;
 		e[n].result = &slot->last;
+		e[n].since_ms = slot->since_ms;
+		e[n].history = slot->history;
+		e[n].n_history = slot->n_history;
 		n++;
 	}
 	return n;
@@ -246,7 +299,10 @@ static void status_done_cb(struct pgh_sink *sink, int status)
 	struct pgh_round *r, *next;
 
 	if (status < 0)
-		pgh_error("%s not written: %s", sink == &s->prom ? "Prometheus file" : "status.csv",
+		pgh_error("%s not written: %s",
+		          sink == &s->prom   ? "Prometheus file"
+		          : sink == &s->page ? "HTML page"
+		                             : "status.csv",
 		          sink->errmsg);
 	if (status < 0 && sink == &s->status)
 		s->status_failed = true;
@@ -271,21 +327,35 @@ static void status_done_cb(struct pgh_sink *sink, int status)
 	sched_maybe_stopped(s);
 }
 
-/* The textfile goes to output_dir, or where an absolute prometheus_file says. */
-static void prom_start(struct pgh_sched *s, const struct pgh_status_entry *e, size_t n,
-                       struct pgh_round *newest)
+/*
+ * Open a sink for a file that goes to output_dir, or where an absolute
+ * name says (the textfile, the page).  Returns whether it is in output_dir.
+ */
+static bool extra_file_init(struct pgh_sched *s, struct pgh_sink *sink, const char *name)
 {
-	const char *pf = s->cfg->prometheus_file;
 	char *path =
-	    pf[0] == '/' ? pgh_xstrdup(pf) : pgh_xasprintf("%s/%s", s->cfg->output_dir, pf);
+	    name[0] == '/' ? pgh_xstrdup(name) : pgh_xasprintf("%s/%s", s->cfg->output_dir, name);
 	char *slash = strrchr(path, '/');
 	struct pgh_sink_opts o = {.fsync = s->cfg->fsync};
-	struct pgh_pool_stats ps;
-	struct pgh_prom_extra x;
+	bool in_dir;
 
 	*slash = '\0';
 	o.dir = path[0] != '\0' ? path : "/";
 	o.name = slash + 1;
+	in_dir = strcmp(o.dir, s->cfg->output_dir) == 0;
+	pgh_sink_init(sink, s->loop, &o);
+	sink->data = s;
+	free(path);
+	s->status_pending++;
+	return in_dir;
+}
+
+static void prom_start(struct pgh_sched *s, const struct pgh_status_entry *e, size_t n,
+                       struct pgh_round *newest)
+{
+	struct pgh_pool_stats ps;
+	struct pgh_prom_extra x;
+
 	pgh_pool_get_stats(s->pool, &ps);
 	x = (struct pgh_prom_extra){
 	    .rounds = s->rounds_done + 1,
@@ -298,12 +368,24 @@ static void prom_start(struct pgh_sched *s, const struct pgh_status_entry *e, si
 	    .connects = ps.connects,
 	    .conn_failures = ps.failures,
 	};
-	pgh_sink_init(&s->prom, s->loop, &o);
-	s->prom.data = s;
+	extra_file_init(s, &s->prom, s->cfg->prometheus_file);
 	pgh_status_render_prom(&s->prom, e, n, &x);
-	s->status_pending++;
 	pgh_sink_finish(&s->prom, true, status_done_cb);
-	free(path);
+}
+
+static void page_start(struct pgh_sched *s, const struct pgh_status_entry *e, size_t n,
+                       struct pgh_round *newest)
+{
+	struct pgh_page_info x = {
+	    .verdict = pgh_status_verdict(e, n),
+	    .round_end_ms = pgh_now_ms(),
+	    .round_duration_ms = (uv_hrtime() - newest->t0) / 1000000,
+	    .interval_ms = s->cfg->interval_ms,
+	};
+
+	x.links = extra_file_init(s, &s->page, s->cfg->html_file);
+	pgh_page_render(&s->page, e, n, &x);
+	pgh_sink_finish(&s->page, true, status_done_cb);
 }
 
 /* Write status.csv for every round waiting for it, unless a write is in flight. */
@@ -331,6 +413,8 @@ static void status_kick(struct pgh_sched *s)
 	pgh_status_render(&s->status, e, n);
 	if (s->cfg->prometheus_file != NULL && s->cfg->prometheus_file[0] != '\0')
 		prom_start(s, e, n, s->status_waiting);
+	if (s->cfg->html_file != NULL && s->cfg->html_file[0] != '\0')
+		page_start(s, e, n, s->status_waiting);
 	free(e);
 	pgh_sink_finish(&s->status, true, status_done_cb);
 }
@@ -352,6 +436,26 @@ static void round_unref(struct pgh_round *r)
 
 static void sched_launch(struct pgh_sched *s);
 
+/* status.csv's since: it moves only when the state shown changes. */
+static void slot_note_state(struct pgh_slot *slot, enum pgh_check_state st, uint64_t at_ms)
+{
+	if (slot->has_shown && slot->shown == st)
+		return;
+	slot->shown = st;
+	slot->has_shown = true;
+	slot->since_ms = at_ms;
+}
+
+static void slot_note_rows(struct pgh_slot *slot, uint64_t rows)
+{
+	if (slot->n_history == HISTORY_RUNS) {
+		memmove(slot->history, slot->history + 1,
+		        (HISTORY_RUNS - 1) * sizeof(*slot->history));
+		slot->n_history--;
+	}
+	slot->history[slot->n_history++] = rows > UINT32_MAX ? UINT32_MAX : (uint32_t)rows;
+}
+
 /* A run is over (res is moved out): its round counts it, the slot keeps it. */
 static void slot_finish(struct pgh_slot *slot, struct pgh_result *res)
 {
@@ -359,6 +463,8 @@ static void slot_finish(struct pgh_slot *slot, struct pgh_result *res)
 	struct pgh_sched *s = r->s;
 
 	round_count(r, res->state);
+	slot_note_state(slot, res->state, res->started_ms);
+	slot_note_rows(slot, res->rows);
 	/* A failed run left the previous file in place: status.csv keeps
 	 * naming it (and only it), so it never names a file that is gone. */
 	if (res->file == NULL && res->state != PGH_CHECK_OK)
@@ -503,6 +609,7 @@ uint64_t pgh_sched_round(struct pgh_sched *s)
 			pgh_notice("check %s: previous run still in progress, skipped",
 			           slot->check->name);
 			slot->skipped = true;
+			slot_note_state(slot, PGH_CHECK_SKIPPED, pgh_now_ms());
 			r->sum.skipped++;
 			continue;
 		}
@@ -569,6 +676,11 @@ void pgh_sched_adopt(struct pgh_sched *dst, struct pgh_sched *src)
 				continue;
 			pgh_result_move(&dst->slots[i].last, &from->last);
 			dst->slots[i].has_result = true;
+			dst->slots[i].shown = from->shown;
+			dst->slots[i].has_shown = from->has_shown;
+			dst->slots[i].since_ms = from->since_ms;
+			memcpy(dst->slots[i].history, from->history, sizeof(from->history));
+			dst->slots[i].n_history = from->n_history;
 			from->has_result = false;
 			break;
 		}

@@ -31,7 +31,7 @@ static void put_field(struct pgh_sink *sink, const char *v, bool last)
 
 void pgh_status_render(struct pgh_sink *sink, const struct pgh_status_entry *e, size_t n)
 {
-	char rows[24], dur[24], at[32];
+	char rows[24], dur[24], at[32], since[32];
 
 	pgh_sink_append(sink, PGH_STATUS_HEADER, strlen(PGH_STATUS_HEADER));
 	for (size_t i = 0; i < n; i++) {
@@ -48,8 +48,12 @@ void pgh_status_render(struct pgh_sink *sink, const struct pgh_status_entry *e, 
 		put_field(sink, rows, false);
 		put_field(sink, dur, false);
 		put_field(sink, at, false);
+		since[0] = '\0';
+		if (e[i].since_ms > 0)
+			pgh_format_iso8601_ms(e[i].since_ms, since, sizeof(since));
 		put_field(sink, r->file != NULL ? r->file : "", false);
-		put_field(sink, r->error != NULL ? r->error : "", true);
+		put_field(sink, r->error != NULL ? r->error : "", false);
+		put_field(sink, since, true);
 	}
 }
 
@@ -183,8 +187,11 @@ static void prom_checks(struct pgh_sink *sink, const struct pgh_status_entry *e,
 		case 3:
 			prom_line(sink, "%d\n", findings ? 1 : 0);
 			break;
-		default:
+		case 4:
 			prom_line(sink, "%.3f\n", (double)r->started_ms / 1000.0);
+			break;
+		default:
+			prom_line(sink, "%.3f\n", (double)e[i].since_ms / 1000.0);
 			break;
 		}
 	}
@@ -203,6 +210,8 @@ void pgh_status_render_prom(struct pgh_sink *sink, const struct pgh_status_entry
 	            "1 when the check's latest run found problems, else 0.", 3);
 	prom_checks(sink, e, n, "pghealthd_check_last_run_timestamp_seconds", "gauge",
 	            "Unix time when the check's latest run started.", 4);
+	prom_checks(sink, e, n, "pghealthd_check_state_since_timestamp_seconds", "gauge",
+	            "Unix time when the check entered its current state.", 5);
 	prom_header(sink, "pghealthd_rounds_total", "counter", "Rounds completed.");
 	prom_line(sink, "pghealthd_rounds_total %" PRIu64 "\n", x->rounds);
 	prom_header(sink, "pghealthd_round_duration_seconds", "gauge",
@@ -243,7 +252,7 @@ uint64_t pgh_status_max_age(const struct pgh_config *cfg)
 	return 3 * cfg->interval_ms + longest;
 }
 
-#define STATUS_COLS 8
+#define STATUS_COLS 9 /* an older file's 8 get an empty since */
 
 struct status_table {
 	char **cells; /* rows * STATUS_COLS, row 0 is the header */
@@ -272,6 +281,8 @@ static void table_row_cb(int c, void *data)
 	struct status_table *t = data;
 
 	(void)c;
+	if (t->col == STATUS_COLS - 1)
+		table_field_cb(NULL, 0, data);
 	if (t->col != STATUS_COLS) {
 		t->bad = true;
 		for (size_t i = 0; i < t->col; i++)
@@ -328,12 +339,35 @@ static const char *state_color(const char *state)
 	return "\033[31m";
 }
 
-/* Columns shown: check, severity, state, rows, duration_ms, started_at, error. */
-static void table_print(const struct status_table *t, FILE *out, bool color)
+/* since as an age ("3h12m"), in place: the table shows it so. */
+static void table_ages(struct status_table *t)
 {
-	static const int shown[] = {0, 1, 2, 3, 4, 5, 7};
+	uint64_t since, now = pgh_now_ms();
+	char age[32];
+
+	for (size_t r = 1; r < t->rows; r++) {
+		char **cell = &t->cells[r * STATUS_COLS + 8];
+
+		if (!pgh_parse_iso8601_ms(*cell, &since))
+			continue;
+		pgh_format_age(now > since ? now - since : 0, age, sizeof(age));
+		free(*cell);
+		*cell = pgh_xstrdup(age);
+	}
+}
+
+/* Columns shown: check, severity, state, since, rows, duration_ms,
+ * started_at, error. */
+static void table_print(struct status_table *t, FILE *out, bool color)
+{
+	static const int shown[] = {0, 1, 2, 8, 3, 4, 5, 7};
 	size_t width[STATUS_COLS] = {0};
 
+	table_ages(t);
+	if (t->cells[8][0] == '\0') {
+		free(t->cells[8]);
+		t->cells[8] = pgh_xstrdup("since");
+	}
 	for (size_t r = 0; r < t->rows; r++)
 		for (size_t c = 0; c < STATUS_COLS; c++) {
 			size_t len = strlen(t->cells[r * STATUS_COLS + c]);
@@ -434,6 +468,27 @@ static bool check_enabled(const struct pgh_config *cfg, const char *name)
 		if (cfg->checks[i].enabled && strcmp(cfg->checks[i].name, name) == 0)
 			return true;
 	return false;
+}
+
+void pgh_status_read_since(const char *dir,
+                           void (*fn)(void *arg, const char *check, enum pgh_check_state st,
+                                      uint64_t since_ms),
+                           void *arg)
+{
+	struct status_table t = {0};
+	char *path = pgh_xasprintf("%s/status.csv", dir);
+	uint64_t since;
+
+	if (table_read(path, &t) == 0) {
+		for (size_t r = 1; r < t.rows; r++) {
+			if (!pgh_parse_iso8601_ms(t.cells[r * STATUS_COLS + 8], &since))
+				since = 0;
+			fn(arg, t.cells[r * STATUS_COLS], state_parse(t.cells[r * STATUS_COLS + 2]),
+			   since);
+		}
+	}
+	table_free(&t);
+	free(path);
 }
 
 int pgh_status_remove_gone(const char *dir, const struct pgh_config *cfg)

@@ -179,6 +179,8 @@ static void sweep_settled_cb(struct pgh_csv_out *o, const char *error, char *fil
 	struct pgh_result *r = &sw->result;
 
 	r->file = file;
+	if (file != NULL)
+		r->preview = pgh_csv_out_take_preview(o);
 	if (error != NULL) {
 		sw->failed++;
 		free(sw->errors);

@@ -284,7 +284,7 @@ read_query() { # FILE
 status_sql() { # OUTDIR SQL
 	pgsql -c 'CREATE TEMP TABLE status ("check" text, severity text,
 		state text, rows bigint, duration_ms numeric, started_at text,
-		file text, error text)' \
+		file text, error text, since text)' \
 		-c 'COPY status FROM STDIN (FORMAT csv, HEADER match)' \
 		-c "$2" <"$1/status.csv"
 }
@@ -315,7 +315,7 @@ run_once() { # CONFIG EXPECTED_EXIT MESSAGE
 pgh_package_of() { # COMMAND
 	case "$1" in
 	mount | umount | mountpoint) echo "package mount / util-linux" ;;
-	jq | /usr/bin/time) echo "package ${1##*/}; scripts/install-deps installs it" ;;
+	jq | /usr/bin/time | chromium) echo "package ${1##*/}; scripts/install-deps installs it" ;;
 	ss) echo "package iproute2" ;;
 	*) echo "package $1" ;;
 	esac

@@ -59,7 +59,7 @@ run_round() {
 	local n bad
 	run_once "$conf" "$1" "$round: $2"
 	assert_file_exists "$out/status.csv" "$round: status.csv written"
-	assert_eq "check,severity,state,rows,duration_ms,started_at,file,error" \
+	assert_eq "check,severity,state,rows,duration_ms,started_at,file,error,since" \
 		"$(head -n 1 "$out/status.csv")" "$round: status.csv header"
 	load_status
 	assert_eq "$3" "$(wc -l <"$work/status.txt")" "$round: one status row per check"

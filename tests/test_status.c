@@ -44,9 +44,9 @@ static const struct pgh_result none_result = {.state = PGH_CHECK_OK};
 
 /* One check with findings, one failed with a hostile error, one skipped. */
 static const struct pgh_status_entry three[] = {
-    {"bloat", PGH_SEV_WARNING, PGH_CHECK_FINDINGS, &bloat_result},
-    {"conn", PGH_SEV_CRITICAL, PGH_CHECK_ERROR, &conn_result},
-    {"never", PGH_SEV_INFO, PGH_CHECK_SKIPPED, &none_result},
+    {"bloat", PGH_SEV_WARNING, PGH_CHECK_FINDINGS, &bloat_result, T0 - 60000, NULL, 0},
+    {"conn", PGH_SEV_CRITICAL, PGH_CHECK_ERROR, &conn_result, T0 - 123, NULL, 0},
+    {"never", PGH_SEV_INFO, PGH_CHECK_SKIPPED, &none_result, 0, NULL, 0},
 };
 
 struct render {
@@ -82,11 +82,13 @@ static void test_render_status_csv(void **state)
 
 	publish(f, "status.csv", &r);
 	uvtest_assert_file(f->dir, "status.csv",
-	                   "check,severity,state,rows,duration_ms,started_at,file,error\n"
-	                   "bloat,warning,findings,3,1234,2023-11-14T22:13:20.123Z,bloat.csv,\n"
+	                   "check,severity,state,rows,duration_ms,started_at,file,error,since\n"
+	                   "bloat,warning,findings,3,1234,2023-11-14T22:13:20.123Z,bloat.csv,,"
+	                   "2023-11-14T22:12:20.123Z\n"
 	                   "conn,critical,error,0,5,2023-11-14T22:13:20.000Z,,"
-	                   "\"syntax error at \"\"x\"\", line 1\nLINE 1: x,y\"\n"
-	                   "never,info,skipped,0,0,,,\n");
+	                   "\"syntax error at \"\"x\"\", line 1\nLINE 1: x,y\","
+	                   "2023-11-14T22:13:20.000Z\n"
+	                   "never,info,skipped,0,0,,,,\n");
 	uvtest_assert_listing(f->dir, "status.csv");
 
 	/* No entry: the header alone. */
@@ -139,6 +141,13 @@ static void test_render_prometheus(void **state)
 	    "pghealthd_check_last_run_timestamp_seconds{check=\"bloat\",severity=\"warning\"} "
 	    "1700000000.123\n"
 	    "pghealthd_check_last_run_timestamp_seconds{check=\"conn\",severity=\"critical\"} "
+	    "1700000000.000\n"
+	    "# HELP pghealthd_check_state_since_timestamp_seconds Unix time when the check entered "
+	    "its current state.\n"
+	    "# TYPE pghealthd_check_state_since_timestamp_seconds gauge\n"
+	    "pghealthd_check_state_since_timestamp_seconds{check=\"bloat\",severity=\"warning\"} "
+	    "1699999940.123\n"
+	    "pghealthd_check_state_since_timestamp_seconds{check=\"conn\",severity=\"critical\"} "
 	    "1700000000.000\n"
 	    "# HELP pghealthd_rounds_total Rounds completed.\n"
 	    "# TYPE pghealthd_rounds_total counter\n"
@@ -217,8 +226,8 @@ static void test_verdict(void **state)
 		int got;
 
 		for (size_t k = 0; k < cases[i].n; k++)
-			e[k] = (struct pgh_status_entry){"c", cases[i].e[k].sev, cases[i].e[k].st,
-			                                 &none_result};
+			e[k] = (struct pgh_status_entry){
+			    "c", cases[i].e[k].sev, cases[i].e[k].st, &none_result, 0, NULL, 0};
 		got = pgh_status_verdict(e, cases[i].n);
 		if (got != cases[i].want)
 			fail_msg("%s: verdict %d, want %d", cases[i].what, got, cases[i].want);
@@ -267,22 +276,28 @@ static int show(struct uvtest_fixture *f, bool color, uint64_t max_age_ms, char 
 static void test_show_reads_back(void **state)
 {
 	struct uvtest_fixture *f = *state;
-	struct render r = {three, PGH_ARRAY_LEN(three), NULL};
+	struct pgh_status_entry e[PGH_ARRAY_LEN(three)];
+	struct render r = {e, PGH_ARRAY_LEN(three), NULL};
 	char *text;
 
+	/* since as an age: 3h12m (and 45s) ago, whatever the clock says now. */
+	memcpy(e, three, sizeof(e));
+	e[0].since_ms = pgh_now_ms() - (3 * 3600 + 12 * 60) * 1000ull - 500;
+	e[1].since_ms = pgh_now_ms() - 45 * 1000ull - 500;
 	publish(f, "status.csv", &r);
 	assert_int_equal(show(f, false, 0, &text), PGH_EXIT_UNKNOWN);
 	/* Aligned columns; file is not shown; the error is printed as read. */
-	assert_string_equal(text, "check  severity  state     rows  duration_ms  started_at       "
-	                          "         error\n"
-	                          "bloat  warning   findings  3     1234         "
-	                          "2023-11-14T22:13:20.123Z  \n"
-	                          "conn   critical  error     0     5            "
-	                          "2023-11-14T22:13:20.000Z  syntax error at \"x\", line 1\nLINE "
-	                          "1: x,y\n"
-	                          "never  info      skipped   0     0            "
-	                          /* an empty started_at, padded to 24, then an empty error */
-	                          "                          \n");
+	assert_string_equal(text,
+	                    "check  severity  state     since  rows  duration_ms  started_at  "
+	                    "              error\n"
+	                    "bloat  warning   findings  3h12m  3     1234         "
+	                    "2023-11-14T22:13:20.123Z  \n"
+	                    "conn   critical  error     45s    0     5            "
+	                    "2023-11-14T22:13:20.000Z  syntax error at \"x\", line 1\nLINE "
+	                    "1: x,y\n"
+	                    "never  info      skipped          0     0            "
+	                    /* an empty started_at, padded to 24, then an empty error */
+	                    "                          \n");
 	free(text);
 
 	/* Colour paints the state column only. */
@@ -290,7 +305,7 @@ static void test_show_reads_back(void **state)
 	uvtest_assert_contains(text, "\033[33mfindings\033[0m");
 	uvtest_assert_contains(text, "\033[31merror   \033[0m");
 	uvtest_assert_contains(text, "\033[36mskipped \033[0m");
-	uvtest_assert_contains(text, "check  severity  state     rows");
+	uvtest_assert_contains(text, "check  severity  state     since  rows");
 	free(text);
 
 	/* The verdict comes from the file: warning findings alone is WARNING. */

@@ -4,6 +4,7 @@
 #ifndef PGHEALTHD_COMMON_H
 #define PGHEALTHD_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,10 @@ uint64_t pgh_now_ms(void);
 
 /* Format a wall-clock time in ms as 2026-11-21T14:05:00.123Z (buf >= 25). */
 void pgh_format_iso8601_ms(uint64_t ms, char *buf, size_t len);
+/* The format above back to ms; false when s is not exactly that. */
+bool pgh_parse_iso8601_ms(const char *s, uint64_t *ms);
+/* An age as people read it: 45s, 12m30s, 3h12m, 2d04h. */
+void pgh_format_age(uint64_t ms, char *buf, size_t len);
 
 /* Format a wall-clock time in ms as 20261121T140500Z (buf >= 17). */
 void pgh_format_stamp(uint64_t ms, char *buf, size_t len);

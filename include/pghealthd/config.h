@@ -90,6 +90,7 @@ struct pgh_config {
 	unsigned history;           /* default 1440 */
 	bool fsync;                 /* default true */
 	char *prometheus_file;      /* NULL, or a file name/path relative to output_dir */
+	char *html_file;            /* NULL, or a file name/path relative to output_dir */
 	int log_level;              /* syslog priority; default LOG_INFO */
 
 	/* Every check in config order (order of first appearance). */

@@ -24,6 +24,10 @@
 #include "pghealthd/job.h"
 #include "pghealthd/sink.h"
 
+/* What a check's result keeps of its file for the HTML page. */
+#define PGH_PREVIEW_ROWS  50
+#define PGH_PREVIEW_BYTES 8192
+
 /* Every file a check publishes is <check> followed by this. */
 #define PGH_CSV_EXT ".csv"
 
@@ -32,6 +36,9 @@ char *pgh_csv_file_name(const char *check);
 
 struct pgh_csv_out;
 typedef void (*pgh_csv_settled_cb)(struct pgh_csv_out *o, const char *error, char *file);
+
+/* The preview gathered so far (the callee owns it; the output forgets it). */
+char *pgh_csv_out_take_preview(struct pgh_csv_out *o);
 
 struct pgh_csv_out {
 	uv_loop_t *loop;
@@ -43,6 +50,10 @@ struct pgh_csv_out {
 	uint64_t started_ms;   /* the history copy's stamp: when the run began */
 	struct pgh_job *job;   /* from the first row: whom a drained sink resumes */
 	struct pgh_sink *sink; /* from the first row until published */
+	char *preview;         /* the first PGH_PREVIEW_ROWS rows, within PGH_PREVIEW_BYTES */
+	size_t preview_len;
+	unsigned preview_rows;
+	bool preview_full;
 	pgh_csv_settled_cb settled_cb;
 	void *data;        /* the owner's */
 	const char **vals; /* the current row's values, reused per row */

@@ -27,6 +27,7 @@ struct pgh_result {
 	uint64_t started_ms; /* wall clock */
 	char *file;          /* file name in output_dir when one was published */
 	char *error;         /* first line of the error, or NULL */
+	char *preview;       /* the file's first rows as CSV, header first (the page), or NULL */
 };
 
 void pgh_result_clear(struct pgh_result *r);

@@ -20,9 +20,12 @@ struct pgh_status_entry {
 	enum pgh_severity severity;
 	enum pgh_check_state state; /* may differ from result->state (skipped) */
 	const struct pgh_result *result;
+	uint64_t since_ms;       /* when the check entered state (wall clock), 0: unknown */
+	const uint32_t *history; /* the row counts of its latest runs, oldest first */
+	unsigned n_history;
 };
 
-#define PGH_STATUS_HEADER "check,severity,state,rows,duration_ms,started_at,file,error\n"
+#define PGH_STATUS_HEADER "check,severity,state,rows,duration_ms,started_at,file,error,since\n"
 
 /* Append status.csv (header and one row per entry) to the sink. */
 void pgh_status_render(struct pgh_sink *sink, const struct pgh_status_entry *e, size_t n);
@@ -69,6 +72,16 @@ uint64_t pgh_status_max_age(const struct pgh_config *cfg);
  * or when it is older than max_age_ms (0: any age).
  */
 int pgh_status_show(const char *dir, FILE *out, bool color, uint64_t max_age_ms);
+
+/*
+ * At start: call fn(arg, check, state, since_ms) for every row of the
+ * previous process's dir/status.csv, so that `since` survives a restart
+ * (since_ms 0 when the file has no such column).  Synchronous.
+ */
+void pgh_status_read_since(const char *dir,
+                           void (*fn)(void *arg, const char *check, enum pgh_check_state st,
+                                      uint64_t since_ms),
+                           void *arg);
 
 /*
  * At start: remove dir/<check>.csv of every check that dir/status.csv (the
