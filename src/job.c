@@ -40,6 +40,17 @@ static void job_set_phase(struct pgh_job *job, enum pgh_job_phase phase)
 	job->phase = phase;
 }
 
+struct pgh_query pgh_query_for_check(const struct pgh_check *c)
+{
+	return (struct pgh_query){
+	    .name = c->name,
+	    .sql = c->sql,
+	    .timeout_ms = c->timeout_ms,
+	    .max_rows = c->max_rows,
+	    .check = c,
+	};
+}
+
 static void job_granted_cb(struct pgh_request *req, struct pgh_conn *c);
 static void job_failed_cb(struct pgh_request *req, const char *errmsg);
 

@@ -515,13 +515,7 @@ static bool check_due(const struct pgh_sched *s, const struct pgh_check *c, uint
 static struct pgh_job *sched_job_new(struct pgh_sched *s, struct pgh_slot *slot)
 {
 	const struct pgh_check *c = slot->check;
-	struct pgh_query q = {
-	    .name = c->name,
-	    .sql = c->sql,
-	    .timeout_ms = c->timeout_ms,
-	    .max_rows = c->max_rows,
-	    .check = c,
-	};
+	struct pgh_query q = pgh_query_for_check(c);
 
 	pgh_csv_out_init(&slot->out, s->loop, s->cfg, c, !slot_may_have_file(slot));
 	return pgh_job_new(s->loop, s->pool, s->cfg, &q, &pgh_csv_output, &slot->out,

@@ -225,13 +225,7 @@ static void sweep_settle(struct pgh_sweep *sw)
 static void sweep_next(struct pgh_sweep *sw)
 {
 	const char *db;
-	struct pgh_query q = {
-	    .name = sw->check->name,
-	    .sql = sw->check->sql,
-	    .timeout_ms = sw->check->timeout_ms,
-	    .max_rows = sw->check->max_rows,
-	    .check = sw->check,
-	};
+	struct pgh_query q = pgh_query_for_check(sw->check);
 
 	if (sw->stopping || sw->next == sw->dbs->n) {
 		sweep_settle(sw);

@@ -102,9 +102,9 @@ assert_match '^PGHEALTHD CRITICAL - 4 checks: 1 ok, 2 with findings, 1 failed; c
 	"$plugin" "plugin output names the critical and failed checks, with perfdata"
 status_out=$(pgh -c "$ini" status 2>&1)
 assert_eq "$once_rc" $? "status exits as once did"
-assert_match '^check +severity +state +rows +duration_ms +started_at +error' "$status_out" \
+assert_match '^check +severity +state +since +rows +duration_ms +started_at +error' "$status_out" \
 	"status prints the header"
-assert_match 'broken +warning +error +0 ' "$status_out" "status shows the failing check"
+assert_match 'broken +warning +error +[0-9]+[smhd][0-9smh]* +0 ' "$status_out" "status shows the failing check"
 assert_eq 0 "$(grep -c $'\033' <<<"$status_out")" "no colour codes when stdout is not a TTY"
 touch -d '10 minutes ago' "$out/status.csv"
 stale=$(pgh -c "$ini" status 2>&1)

@@ -116,7 +116,7 @@ run_once "$conf" 3 "a hanging command"
 assert_le "$pgh_wall_ms" "$(slow_ms 4500)" "once ends within the command timeout + connect_timeout + a little"
 assert_contains "$(cat "$conf.stderr")" "password_command did not finish within 1s" \
 	"the log says the command was killed"
-assert_eq "" "$(pgrep -f 'sleep 60' || true)" "the command's process group is gone"
+assert_eq "" "$(pgrep -x -f 'sleep 60' || true)" "the command's process group is gone"
 
 conf=$work/fail.ini
 cmd_config "$conf" "$work/out-fail" "echo 'vault: permission denied on secret/pg' >&2; exit 2"

@@ -183,7 +183,8 @@ static void assert_stopped_round(const struct pgh_round_summary *sum)
 	assert_false(sum->status_written);
 }
 
-/* Line by line: each check's row starts and ends as it must. */
+/* Line by line: each check's row starts as it must and holds what it must
+ * (its file and empty error, then since, which the clock decides). */
 static void assert_status_csv(const char *out)
 {
 	char *path = uvtest_path(out, "status.csv");
@@ -192,7 +193,7 @@ static void assert_status_csv(const char *out)
 	    PGH_STATUS_HEADER,          "rows,warning,findings,2,", "empty,critical,ok,0,",
 	    "broken,critical,error,0,", "slow,info,timeout,0,",
 	};
-	static const char *const ends[] = {"\n", ",rows.csv,\n", ",,\n", NULL, NULL};
+	static const char *const ends[] = {"\n", ",rows.csv,,20", ",,,20", NULL, NULL};
 	char *line = text, *eol;
 
 	assert_non_null(text);
@@ -203,9 +204,8 @@ static void assert_status_csv(const char *out)
 			fail_msg("status.csv line %zu does not start with %s:\n%s", i + 1,
 			         starts[i], text);
 		if (ends[i] != NULL &&
-		    strncmp(eol + 1 - strlen(ends[i]), ends[i], strlen(ends[i])) != 0)
-			fail_msg("status.csv line %zu does not end with %s:\n%s", i + 1, ends[i],
-			         text);
+		    (strstr(line, ends[i]) == NULL || strstr(line, ends[i]) > eol))
+			fail_msg("status.csv line %zu does not hold %s:\n%s", i + 1, ends[i], text);
 	}
 	assert_string_equal(line, "");
 	uvtest_assert_contains(text, "division by zero");

@@ -36,6 +36,10 @@ struct pgh_query {
 	const struct pgh_check *check;
 };
 
+/* The query of a check: its SQL, timeout and max_rows (in the conninfo's
+ * database; set .database for another). */
+struct pgh_query pgh_query_for_check(const struct pgh_check *c);
+
 struct pgh_job;
 typedef void (*pgh_job_done_cb)(struct pgh_job *job);
 
