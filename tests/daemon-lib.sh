@@ -444,3 +444,48 @@ pack_config() {
 		"databases=${pack_databases:-}" "exclude_databases=${pack_exclude:-}" \
 		max_connections=3 history=0 "include=$pack"
 }
+
+# ---- the Redshift fixture ----------------------------------------------------
+# rs_fixture_load DB [HOME_DB]: DB, made, with tests/data/redshift/fixture.sql
+# loaded; HOME_DB (default DB) is the database the sample sessions, loads and
+# tables belong to (a second database of the modelled cluster names the
+# first).
+rs_fixture_load() {
+	pgsql -c "CREATE DATABASE $1" >/dev/null || die "CREATE DATABASE $1 failed"
+	# shellcheck disable=SC2154 # $here: set by lib.sh
+	PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -d "$1" \
+		-v home_db="${2:-$1}" -f "$here/data/redshift/fixture.sql" >/dev/null ||
+		die "loading the Redshift fixture into $1 failed"
+}
+
+# rs_round NAME PACK ROLE EXIT [KEY=VALUE...]: one `pghealthd once` of
+# conf/checks/PACK.ini as ROLE against the fixture databases $rs_dbs (the
+# first one holds the conninfo; scope = database checks run in all of them),
+# output in $work/NAME/out; $work/NAME/status.txt holds "check|state|error"
+# lines.
+rs_round() {
+	local name=$1 pack=$2 role=$3 rc=$4 dir=$work/$1
+	shift 4
+	mkdir -p "$dir/out"
+	# shellcheck disable=SC2154 # $rs_dbs: set by the test script
+	new_config "$dir/pghealthd.ini" "$dir/out" \
+		"conninfo=host='$PGHOST' port=$PGPORT dbname=${rs_dbs%% *} user=$role" \
+		"session_sql=SET search_path = redshift_fixture, public" "databases=$rs_dbs" \
+		history=0 "include=$root/conf/checks/$pack.ini" "$@"
+	run_once "$dir/pghealthd.ini" "$rc" "$name: one round of $pack as $role"
+	status_sql "$dir/out" "SELECT \"check\", state, replace(coalesce(error, ''), E'\n', ' ')
+		FROM status ORDER BY 1" >"$dir/status.txt" || {
+		fail "$name: status.csv loads with COPY"
+		: >"$dir/status.txt"
+	}
+}
+
+# The checks of round NAME with findings, sorted, on one line.
+rs_findings() { # NAME
+	awk -F'|' '$2 == "findings" { print $1 }' "$work/$1/status.txt" | sort | tr '\n' ' '
+}
+
+# The checks of round NAME that ended neither ok nor findings, with the error.
+rs_failed() { # NAME
+	awk -F'|' '$2 != "ok" && $2 != "findings" { print $1 " (" $2 "): " $3 }' "$work/$1/status.txt"
+}

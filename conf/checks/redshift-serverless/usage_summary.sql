@@ -1,11 +1,13 @@
 -- Inventory: compute and storage of the last 24 hours (SYS_SERVERLESS_USAGE,
 -- one row per minute): billed RPU-hours, peak and average capacity, and the
 -- storage used in the newest interval.
+-- AWS: SYS_SERVERLESS_USAGE; GETDATE; CONVERT_TIMEZONE.
 WITH w AS (
     SELECT u.start_time, u.end_time, u.compute_seconds, u.compute_capacity,
            u.data_storage, u.charged_seconds
     FROM sys_serverless_usage AS u
-    WHERE u.end_time > getdate() - interval '24 hours'
+    WHERE u.end_time > convert_timezone(current_setting('timezone'), 'UTC', getdate())
+                       - interval '24 hours'
 ), newest AS (
     SELECT w.data_storage FROM w ORDER BY w.end_time DESC LIMIT 1
 )
