@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# What the pack tests share (sourced by daemon-lib.sh): background psql
+# sessions that hold a state open, the configuration of a pack as shipped,
+# and the Redshift fixture.
+
+# ---- background psql sessions ----------------------------------------------
+# bg_start NAME [CONNINFO]: a psql session (application_name NAME) that reads
+# SQL from a fifo, so it can sit idle inside a transaction for as long as the
+# test wants; bg_send NAME SQL; bg_stop NAME terminates it (the EXIT trap
+# stops those left).
+bg_start() {
+	local name=$1 fifo=$work/$1.fifo fd
+	mkfifo "$fifo"
+	PGAPPNAME=$name PGOPTIONS='-c client_min_messages=warning' \
+		psql -X -q -o /dev/null ${2:+"$2"} <"$fifo" >"$work/$name.log" 2>&1 &
+	bg_pid[$name]=$!
+	exec {fd}>"$fifo"
+	bg_fd[$name]=$fd
+}
+
+bg_send() {
+	printf '%s\n' "$2" >&"${bg_fd[$1]}"
+}
+
+bg_stop() {
+	local name=$1 fd=${bg_fd[$1]:-}
+	[ -n "$fd" ] || return 0
+	exec {fd}>&-
+	unset "bg_fd[$name]"
+	pgsql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = '$name'" >/dev/null 2>&1 || true
+	kill "${bg_pid[$name]}" 2>/dev/null || true
+	wait "${bg_pid[$name]}" 2>/dev/null || true
+}
+
+# wait_sql SQL MESSAGE: poll until SQL returns t (10 s at most), or die.
+wait_sql() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(pgsql -c "$1" 2>/dev/null)" = t ] && return 0
+		sleep 0.1
+	done
+	die "timed out waiting for: $2"
+}
+
+# ---- check packs -------------------------------------------------------------
+# pack_config FILE ROLE DBNAME OUTDIR [SESSION_SQL...]: a configuration that
+# includes the pack $pack as shipped, connecting as ROLE to DBNAME on the
+# fixture's server, with extra session_sql lines (lowered thresholds).
+# $pack_databases and $pack_exclude, when set, are its databases and
+# exclude_databases.
+pack_config() {
+	local f=$1 role=$2 db=$3 out=$4 s
+	local -a extra=()
+	shift 4
+	for s in "$@"; do
+		extra+=("session_sql=$s")
+	done
+	mkdir -p "$out"
+	# shellcheck disable=SC2154 # $pack: set by the test script
+	new_config "$f" "$out" "conninfo=host='$PGHOST' port=$PGPORT dbname=$db user=$role" \
+		"session_sql=SET lock_timeout = '1s'" "${extra[@]}" \
+		"databases=${pack_databases:-}" "exclude_databases=${pack_exclude:-}" \
+		max_connections=3 history=0 "include=$pack"
+}
+
+# ---- the Redshift fixture ----------------------------------------------------
+# rs_fixture_load DB [HOME_DB]: DB, made, with tests/data/redshift/fixture.sql
+# loaded; HOME_DB (default DB) is the database the sample sessions, loads and
+# tables belong to (a second database of the modelled cluster names the
+# first).
+rs_fixture_load() {
+	pgsql -c "CREATE DATABASE $1" >/dev/null || die "CREATE DATABASE $1 failed"
+	# shellcheck disable=SC2154 # $here: set by lib.sh
+	PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -d "$1" \
+		-v home_db="${2:-$1}" -f "$here/data/redshift/fixture.sql" >/dev/null ||
+		die "loading the Redshift fixture into $1 failed"
+}
+
+# rs_round NAME PACK ROLE EXIT [KEY=VALUE...]: one `pghealthd once` of
+# conf/checks/PACK.ini as ROLE against the fixture databases $rs_dbs (the
+# first one holds the conninfo; scope = database checks run in all of them),
+# output in $work/NAME/out; $work/NAME/status.txt holds "check|state|error"
+# lines.
+rs_round() {
+	local name=$1 pack=$2 role=$3 rc=$4 dir=$work/$1
+	shift 4
+	mkdir -p "$dir/out"
+	# shellcheck disable=SC2154 # $rs_dbs: set by the test script
+	new_config "$dir/pghealthd.ini" "$dir/out" \
+		"conninfo=host='$PGHOST' port=$PGPORT dbname=${rs_dbs%% *} user=$role" \
+		"session_sql=SET search_path = redshift_fixture, public" "databases=$rs_dbs" \
+		history=0 "include=$root/conf/checks/$pack.ini" "$@"
+	run_once "$dir/pghealthd.ini" "$rc" "$name: one round of $pack as $role"
+	status_sql "$dir/out" "SELECT \"check\", state, replace(coalesce(error, ''), E'\n', ' ')
+		FROM status ORDER BY 1" >"$dir/status.txt" || {
+		fail "$name: status.csv loads with COPY"
+		: >"$dir/status.txt"
+	}
+}
+
+# The checks of round NAME with findings, sorted, on one line.
+rs_findings() { # NAME
+	awk -F'|' '$2 == "findings" { print $1 }' "$work/$1/status.txt" | sort | tr '\n' ' '
+}
+
+# The checks of round NAME that ended neither ok nor findings, with the error.
+rs_failed() { # NAME
+	awk -F'|' '$2 != "ok" && $2 != "findings" { print $1 " (" $2 "): " $3 }' "$work/$1/status.txt"
+}
