@@ -50,12 +50,18 @@ struct opt {
 	unsigned flags;
 };
 
-/* The table (config_keys.c); N_OPTS is checked against it there. */
-#define N_OPTS 32
+/* The table (config_keys.c); N_OPTS is checked against it there, and that
+ * the N_CHECK_OPTS "check" keys come last. */
+#define N_OPTS       32
+#define N_CHECK_OPTS 8
+#define CHECK_OPT(o) ((size_t)((o)-opts) - (N_OPTS - N_CHECK_OPTS))
 extern const struct opt opts[]; /* N_OPTS entries */
 extern const char *const severity_names[3];
 extern const char *const log_level_names[8];
 extern const char *const scope_names[2];
+
+/* Dies unless the table is as CHECK_OPT() assumes (the check keys last). */
+void config_table_check(void);
 
 /* The table is small; a linear search keeps it the one source of truth. */
 const struct opt *find_opt(const char *section, const char *key);
@@ -68,8 +74,8 @@ struct loc {
 
 /* What loading needs to know about a check beyond struct pgh_check. */
 struct check_state {
-	struct loc loc[N_OPTS]; /* where each key was last set; line 0: never */
-	bool sql_failed;        /* sql_file could not be read: already reported */
+	struct loc loc[N_CHECK_OPTS]; /* where each key was last set (CHECK_OPT); line 0: never */
+	bool sql_failed;              /* sql_file could not be read: already reported */
 };
 
 struct parse {

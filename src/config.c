@@ -168,7 +168,7 @@ static void *field_ptr(const struct pfile *f, const struct opt *o)
 static struct loc *opt_loc(const struct pfile *f, const struct opt *o)
 {
 	if (f->sec == SEC_CHECK)
-		return &f->p->checks[f->check].loc[o - opts];
+		return &f->p->checks[f->check].loc[CHECK_OPT(o)];
 	return &f->p->loc[o - opts];
 }
 
@@ -826,6 +826,7 @@ int pgh_config_load(const char *path, struct pgh_config **out, char **err)
 
 	*out = NULL;
 	*err = NULL;
+	config_table_check();
 	cfg->path = pgh_xstrdup(path);
 	apply_defaults("target", cfg);
 	apply_defaults("pool", cfg);

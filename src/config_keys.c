@@ -7,9 +7,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config-int.h"
+#include "pghealthd/log.h"
 
 #define CFG(f) offsetof(struct pgh_config, f)
 #define CHK(f) offsetof(struct pgh_check, f)
@@ -135,6 +137,14 @@ const struct opt *find_opt(const char *section, const char *key)
 }
 
 _Static_assert(PGH_ARRAY_LEN(opts) == N_OPTS, "N_OPTS in config-int.h is the table's length");
+
+/* A check's bookkeeping holds only the check keys: they must come last. */
+void config_table_check(void)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if ((strcmp(opts[i].section, "check") == 0) != (i >= N_OPTS - N_CHECK_OPTS))
+			pgh_bug("config: the check keys must be the table's last %d", N_CHECK_OPTS);
+}
 
 static bool same_str(const char *a, const char *b)
 {

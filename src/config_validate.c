@@ -56,8 +56,8 @@ static void validate_check(struct parse *p, size_t i)
 	const struct opt *o;
 	const struct loc *at;
 
-	for (o = opts; o < opts + N_OPTS; o++)
-		if ((o->flags & OPT_FROM_RUN) && cs->loc[o - opts].line == 0)
+	for (o = opts + N_OPTS - N_CHECK_OPTS; o < opts + N_OPTS; o++)
+		if ((o->flags & OPT_FROM_RUN) && cs->loc[CHECK_OPT(o)].line == 0)
 			*(uint64_t *)((char *)c + o->offset) =
 			    *(uint64_t *)((char *)cfg + find_opt("run", o->key)->offset);
 	if (c->sql == NULL && !cs->sql_failed) {
@@ -65,13 +65,13 @@ static void validate_check(struct parse *p, size_t i)
 		          c->name);
 	} else if (c->sql != NULL && c->sql[strspn(c->sql, " \t\r\n\f\v")] == '\0') {
 		o = find_opt("check", c->sql_file ? "sql_file" : "sql");
-		at = &cs->loc[o - opts];
+		at = &cs->loc[CHECK_OPT(o)];
 		add_error(p, at->file, at->line, "empty sql in [check:%s]", c->name);
 	}
 	if (c->interval_ms % cfg->interval_ms != 0) {
 		char a[32], b[32];
 
-		at = &cs->loc[find_opt("check", "interval") - opts];
+		at = &cs->loc[CHECK_OPT(find_opt("check", "interval"))];
 		pgh_duration_format(c->interval_ms, a, sizeof(a));
 		pgh_duration_format(cfg->interval_ms, b, sizeof(b));
 		add_error(p, at->file, at->line,

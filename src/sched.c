@@ -32,7 +32,7 @@ struct pgh_round {
 struct pgh_slot {
 	const struct pgh_check *check;
 	struct pgh_job *running; /* NULL when idle */
-	struct pgh_csv_out out;  /* running's output */
+	struct pgh_csv_out *out; /* running's output */
 	struct pgh_sweep *sweep; /* database scope: the run over the databases */
 	bool listing;            /* database scope: waiting for the round's databases */
 	bool backlog;            /* due, waiting for its turn to start (see sched_launch) */
@@ -45,7 +45,7 @@ struct pgh_slot {
 	enum pgh_check_state shown;
 	bool has_shown;
 	uint64_t since_ms;
-	uint32_t history[HISTORY_RUNS]; /* rows of the latest runs, oldest first */
+	uint32_t *history; /* rows of the latest runs, oldest first; only for the page */
 	unsigned n_history;
 };
 
@@ -207,8 +207,10 @@ void pgh_sched_free(struct pgh_sched *s)
 		return;
 	if (s->running > 0 || s->status_busy || s->status_next != NULL)
 		pgh_bug("scheduler freed with %u jobs running", s->running);
-	for (size_t i = 0; i < s->n_slots; i++)
+	for (size_t i = 0; i < s->n_slots; i++) {
 		pgh_result_clear(&s->slots[i].last);
+		free(s->slots[i].history);
+	}
 	free(s->slots);
 	free(s->backlog);
 	free(s);
@@ -446,8 +448,12 @@ static void slot_note_state(struct pgh_slot *slot, enum pgh_check_state st, uint
 	slot->since_ms = at_ms;
 }
 
-static void slot_note_rows(struct pgh_slot *slot, uint64_t rows)
+static void slot_note_rows(struct pgh_slot *slot, const struct pgh_config *cfg, uint64_t rows)
 {
+	if (cfg->html_file == NULL)
+		return;
+	if (slot->history == NULL)
+		slot->history = pgh_xcalloc(HISTORY_RUNS, sizeof(*slot->history));
 	if (slot->n_history == HISTORY_RUNS) {
 		memmove(slot->history, slot->history + 1,
 		        (HISTORY_RUNS - 1) * sizeof(*slot->history));
@@ -464,7 +470,7 @@ static void slot_finish(struct pgh_slot *slot, struct pgh_result *res)
 
 	round_count(r, res->state);
 	slot_note_state(slot, res->state, res->started_ms);
-	slot_note_rows(slot, res->rows);
+	slot_note_rows(slot, s->cfg, res->rows);
 	/* A failed run left the previous file in place: status.csv keeps
 	 * naming it (and only it), so it never names a file that is gone. */
 	if (res->file == NULL && res->state != PGH_CHECK_OK)
@@ -488,7 +494,9 @@ static void sched_job_done_cb(struct pgh_job *job)
 	s->started--;
 	slot_finish(slot, &job->result);
 	pgh_job_free(job);
-	pgh_csv_out_clear(&slot->out);
+	pgh_csv_out_clear(slot->out);
+	free(slot->out);
+	slot->out = NULL;
 	sched_launch(s);
 }
 
@@ -517,8 +525,9 @@ static struct pgh_job *sched_job_new(struct pgh_sched *s, struct pgh_slot *slot)
 	const struct pgh_check *c = slot->check;
 	struct pgh_query q = pgh_query_for_check(c);
 
-	pgh_csv_out_init(&slot->out, s->loop, s->cfg, c, !slot_may_have_file(slot));
-	return pgh_job_new(s->loop, s->pool, s->cfg, &q, &pgh_csv_output, &slot->out,
+	slot->out = pgh_xmalloc(sizeof(*slot->out));
+	pgh_csv_out_init(slot->out, s->loop, s->cfg, c, !slot_may_have_file(slot));
+	return pgh_job_new(s->loop, s->pool, s->cfg, &q, &pgh_csv_output, slot->out,
 	                   sched_job_done_cb, slot);
 }
 
@@ -673,8 +682,9 @@ void pgh_sched_adopt(struct pgh_sched *dst, struct pgh_sched *src)
 			dst->slots[i].shown = from->shown;
 			dst->slots[i].has_shown = from->has_shown;
 			dst->slots[i].since_ms = from->since_ms;
-			memcpy(dst->slots[i].history, from->history, sizeof(from->history));
+			dst->slots[i].history = from->history;
 			dst->slots[i].n_history = from->n_history;
+			from->history = NULL;
 			from->has_result = false;
 			break;
 		}
