@@ -132,11 +132,13 @@ static void sched_scan_files(struct pgh_sched *s)
 		names[n++] = pgh_xstrndup(e->d_name, len - ext);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp_cb);
+	if (n > 0) /* qsort and bsearch want an array, even an empty one */
+		qsort(names, n, sizeof(*names), name_cmp_cb);
 	for (size_t i = 0; i < s->n_slots; i++) {
 		const char *key = s->slots[i].check->name;
 
-		s->slots[i].file = bsearch(&key, names, n, sizeof(*names), name_cmp_cb) != NULL;
+		s->slots[i].file =
+		    n > 0 && bsearch(&key, names, n, sizeof(*names), name_cmp_cb) != NULL;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -161,7 +163,9 @@ static void since_seed_cb(void *arg, const char *check, enum pgh_check_state st,
 	struct pgh_check key_check = {.name = (char *)check};
 	struct pgh_slot key_slot = {.check = &key_check}, *key = &key_slot, **found;
 
-	found = bsearch(&key, seed->by_name, seed->n, sizeof(*seed->by_name), slot_name_cmp_cb);
+	found = seed->n > 0 ? bsearch(&key, seed->by_name, seed->n, sizeof(*seed->by_name),
+	                              slot_name_cmp_cb)
+	                    : NULL;
 	if (found == NULL || since_ms == 0)
 		return;
 	(*found)->shown = st;

@@ -87,7 +87,8 @@ static void dblist_job_done_cb(struct pgh_job *job)
 			free(l->names[i]);
 		l->n = 0;
 	}
-	qsort(l->names, l->n, sizeof(*l->names), name_cmp_cb);
+	if (l->n > 0)
+		qsort(l->names, l->n, sizeof(*l->names), name_cmp_cb);
 	pgh_debug("databases: %zu to check", l->n);
 	pgh_job_free(job);
 	rd->done(l, rd->arg);
