@@ -289,8 +289,11 @@ static void cred_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	explicit_bzero(buf->base, (size_t)(n > 0 ? n : 0));
 }
 
-/* A spawn that failed: the waiters hear it now (from the loop, not inside
- * pgh_cred_get()), through a run made only of the timer. */
+/*
+ * Start the command.  A spawn that fails is a run that exited 127: its
+ * handles close at once, and the waiters hear it from the loop, never from
+ * inside pgh_cred_get().
+ */
 static void cred_run(struct pgh_cred *cr)
 {
 	const char *args[] = {"/bin/sh", "-c", cr->cfg->password_command, NULL};

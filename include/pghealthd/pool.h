@@ -21,9 +21,10 @@
  *
  * Requests may name another database of the cluster.  A connection to
  * another database is made when a request for it waits and a slot is free
- * (an idle connection to the conninfo's database gives its slot up), at
- * most one per database; it serves that database's requests and is closed
- * as soon as none waits.  A failed connection to it fails that database's
+ * (the connection idle longest that no waiting request wants gives its slot
+ * up), at most one per database; it serves that database's requests, stays
+ * while any request waits, and is closed once none does.  A failed
+ * connection to it fails that database's
  * requests, not the others', and does not back off the pool.
  *
  * Names: the header exports two objects.  A function is pgh_pool_* when it
