@@ -143,3 +143,8 @@ const char *pgh_enum_name(const char *const *names, size_t n, unsigned v)
 {
 	return v < n && names[v] != NULL ? names[v] : "invalid";
 }
+
+int pgh_str_cmp_cb(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}

@@ -96,11 +96,6 @@ static bool slot_may_have_file(const struct pgh_slot *slot)
 	return slot->has_result ? slot->last.file != NULL : slot->file;
 }
 
-static int name_cmp_cb(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * Which checks have a CSV in output_dir already: one listing, instead of a
  * stat (or an unlink) per check.  A directory that cannot be read counts
@@ -133,12 +128,12 @@ static void sched_scan_files(struct pgh_sched *s)
 	}
 	closedir(d);
 	if (n > 0) /* qsort and bsearch want an array, even an empty one */
-		qsort(names, n, sizeof(*names), name_cmp_cb);
+		qsort(names, n, sizeof(*names), pgh_str_cmp_cb);
 	for (size_t i = 0; i < s->n_slots; i++) {
 		const char *key = s->slots[i].check->name;
 
 		s->slots[i].file =
-		    n > 0 && bsearch(&key, names, n, sizeof(*names), name_cmp_cb) != NULL;
+		    n > 0 && bsearch(&key, names, n, sizeof(*names), pgh_str_cmp_cb) != NULL;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);

@@ -269,11 +269,6 @@ static int open_subdir(int dirfd, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-static int name_cmp_cb(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * Keep the newest `keep` copies in the history directory hfd refers to.
  * Names are UTC stamps, so name order is time order.  Runs on the
@@ -302,7 +297,7 @@ static void prune_history(int hfd, unsigned keep)
 		names[n++] = pgh_xstrdup(e->d_name);
 	}
 	if (n > keep) {
-		qsort(names, n, sizeof(*names), name_cmp_cb);
+		qsort(names, n, sizeof(*names), pgh_str_cmp_cb);
 		for (size_t i = 0; i < n - keep; i++)
 			(void)unlinkat(hfd, names[i], 0);
 	}

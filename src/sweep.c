@@ -71,11 +71,6 @@ static const struct pgh_job_output dblist_output = {
     .finish = dblist_finish_cb,
 };
 
-static int name_cmp_cb(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void dblist_job_done_cb(struct pgh_job *job)
 {
 	struct dblist_read *rd = job->data;
@@ -88,7 +83,7 @@ static void dblist_job_done_cb(struct pgh_job *job)
 		l->n = 0;
 	}
 	if (l->n > 0)
-		qsort(l->names, l->n, sizeof(*l->names), name_cmp_cb);
+		qsort(l->names, l->n, sizeof(*l->names), pgh_str_cmp_cb);
 	pgh_debug("databases: %zu to check", l->n);
 	pgh_job_free(job);
 	rd->done(l, rd->arg);

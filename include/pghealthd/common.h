@@ -32,6 +32,9 @@ char *pgh_xstrdup(const char *s);
 char *pgh_xstrndup(const char *s, size_t n);
 char *pgh_xasprintf(const char *fmt, ...) PGH_PRINTF(1, 2);
 
+/* qsort/bsearch callback for an array of char *: strcmp order. */
+int pgh_str_cmp_cb(const void *a, const void *b);
+
 /* names[v] of a table of n enum names; "invalid" outside it. */
 const char *pgh_enum_name(const char *const *names, size_t n, unsigned v);
 
