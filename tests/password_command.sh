@@ -79,6 +79,30 @@ for form in secretsmanager cluster serverless; do
 		"$form: the JSON user name replaces the conninfo's"
 done
 
+# Runs of the command: one for every connection of a round while the
+# password is younger than password_ttl.  With 0, one for the first
+# connection and one shared by the two the pool then opens together.
+printf '%s\n' "$secret" >"$secret_file"
+for ttl in 10m 0; do
+	conf=$work/ttl-$ttl.ini
+	: >"$work/runs-$ttl"
+	cmd_config "$conf" "$work/out-ttl-$ttl" "echo run >>$work/runs-$ttl; cat $secret_file" \
+		password_ttl=$ttl max_connections=3 min_connections=1
+	for c in a b c; do
+		add_check "$conf" "slow_$c" "SELECT pg_sleep(0.3) AS s"
+	done
+	run_once "$conf" 0 "three connections, password_ttl = $ttl"
+	conns=$(grep -c 'conn [0-9]*: ready' "$conf.stderr" || true)
+	assert_le 2 "$conns" "password_ttl = $ttl: the round opened several connections ($conns)"
+	if [ "$ttl" = 0 ]; then
+		assert_eq 3 "$conns" "password_ttl = 0: three connections"
+		assert_eq 2 "$(wc -l <"$work/runs-$ttl")" \
+			"password_ttl = 0: the first connection's run, then one run shared by the other two"
+	else
+		assert_eq 1 "$(wc -l <"$work/runs-$ttl")" "password_ttl = 10m: one run serves every connection"
+	fi
+done
+
 # exec uses it too.
 out=$(pgh -c "$work/plain.ini" exec "SELECT current_user AS who")
 assert_eq pwmon "$(jq -r '.rows[0].who' <<<"$out")" "exec logs in with the command's password"
