@@ -84,6 +84,7 @@ static void csv_open(struct pgh_csv_out *o, struct pgh_job *job, const PGresult 
 	    .fsync = o->cfg->fsync,
 	    .history = o->check->name,
 	    .history_keep = o->cfg->history,
+	    .spare = true,
 	};
 	char stamp[40];
 	int n = PQnfields(res);

@@ -11,6 +11,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,6 +70,9 @@ void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_op
 		s->history_name = pgh_xstrdup(o->history);
 		s->stamp_name = pgh_xstrdup(o->stamp);
 		s->history_keep = o->history_keep;
+	} else if (o->spare) {
+		s->spare_dir = pgh_xasprintf("%s/" PGH_SINK_SPARE_DIR, o->dir);
+		s->name = pgh_xstrdup(o->name);
 	}
 	/* Small first: most results are a few rows.  No file yet either: a
 	 * result that fits in memory is written, and published, by one job
@@ -356,28 +361,116 @@ out:
 	close(dfd);
 }
 
-/* On the threadpool: a result that never left memory, written in full. */
-static void sink_write_whole(struct pgh_sink *s)
+/* Write all of p at offset 0; 0 or a negative errno. */
+static int write_all(int fd, const char *p, size_t len)
 {
 	size_t done = 0;
 	ssize_t n;
+
+	while (done < len) {
+		n = pwrite(fd, p + done, len - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* On the threadpool: a result that never left memory, written in full. */
+static void sink_write_whole(struct pgh_sink *s)
+{
+	int r;
 
 	s->fd = open(s->tmp_path, OPEN_FLAGS, 0640);
 	if (s->fd < 0) {
 		sink_fail(s, -errno, "open", s->tmp_path);
 		return;
 	}
-	while (done < s->fill_len) {
-		n = write(s->fd, s->fill + done, s->fill_len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			sink_fail(s, n < 0 ? -errno : -EIO, "write", s->tmp_path);
-			return;
-		}
-		done += (size_t)n;
+	if ((r = write_all(s->fd, s->fill, s->fill_len)) < 0) {
+		sink_fail(s, r, "write", s->tmp_path);
+		return;
 	}
 	s->fill_len = 0;
+}
+
+/*
+ * Open the spare in the directory sfd refers to for rewriting in place, or
+ * create it.  It is reused only when it is a plain file of ours with no
+ * other link (a history copy) and nobody else has it open: the kernel
+ * grants a write lease only then.  Should a reader open it while the lease
+ * is held, the kernel signals SIGURG (ignored) instead of SIGIO (fatal).
+ * Otherwise the name gets a new inode, and the old one stays with whoever
+ * holds it.
+ */
+static int spare_open(int sfd, const char *name, bool *fresh)
+{
+	struct stat st;
+	int fd = openat(sfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	int err = errno;
+
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+		    st.st_size <= PGH_SINK_SPARE_MAX && fcntl(fd, F_SETSIG, SIGURG) == 0 &&
+		    fcntl(fd, F_SETLEASE, F_WRLCK) == 0) {
+			*fresh = false;
+			return fd;
+		}
+		close(fd);
+	}
+	if (fd >= 0 || err != ENOENT)
+		(void)unlinkat(sfd, name, 0);
+	*fresh = true;
+	return openat(sfd, name, OPEN_FLAGS, 0640);
+}
+
+/*
+ * On the threadpool: publish a result that never left memory through the
+ * spare (see sink.h).  False when nothing was published, and the usual
+ * temp file takes over (and reports what fails there too).
+ */
+static bool sink_publish_spare(struct pgh_sink *s)
+{
+	struct stat st;
+	bool fresh, done = false;
+	int sfd, fd, r;
+
+	sfd = open(s->spare_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0 && errno == ENOENT && mkdir(s->spare_dir, 0750) == 0)
+		sfd = open(s->spare_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		return false;
+	fd = spare_open(sfd, s->name, &fresh);
+	if (fd < 0)
+		goto out;
+	r = write_all(fd, s->fill, s->fill_len);
+	if (r == 0 && !fresh && ftruncate(fd, (off_t)s->fill_len) < 0)
+		r = -errno;
+	if (r == 0 && s->fsync && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && errno != EINTR)
+		r = -errno;
+	if (r < 0)
+		goto out;
+	if (renameat2(sfd, s->name, AT_FDCWD, s->path, RENAME_EXCHANGE) == 0) {
+		/* The spare is now the copy just replaced: kept if reusable. */
+		done = true;
+		if (fstatat(sfd, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (!S_ISREG(st.st_mode) || st.st_nlink > 1 || st.st_size > PGH_SINK_SPARE_MAX))
+			(void)unlinkat(sfd, s->name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
+	} else if (errno == ENOENT || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
+		/* Nothing to swap with yet, or no swapping here. */
+		done = renameat(sfd, s->name, AT_FDCWD, s->path) == 0;
+	}
+	if (done) {
+		s->fill_len = 0;
+		if (s->fsync && (r = fsync_dir(s->dir)) < 0)
+			sink_fail(s, r, "fsync", s->dir);
+	}
+out:
+	close(sfd);
+	return done;
 }
 
 /*
@@ -392,6 +485,8 @@ static void sink_close_work_cb(uv_work_t *w)
 	bool publish;
 	int r;
 
+	if (s->whole && s->publish && s->spare_dir != NULL && sink_publish_spare(s))
+		return;
 	if (s->whole && s->publish)
 		sink_write_whole(s);
 	publish = s->publish && s->error == 0 && s->fd >= 0;
@@ -449,9 +544,12 @@ void pgh_sink_release(struct pgh_sink *s)
 	free(s->history_name);
 	free(s->stamp_name);
 	free(s->tmp_name);
+	free(s->spare_dir);
+	free(s->name);
 	free(s->errmsg);
 	s->fill = s->flight = s->path = s->tmp_path = s->dir = NULL;
 	s->history_dir = s->history_name = s->stamp_name = s->tmp_name = s->errmsg = NULL;
+	s->spare_dir = s->name = NULL;
 }
 
 static void unlink_cb(uv_fs_t *req)
@@ -460,16 +558,46 @@ static void unlink_cb(uv_fs_t *req)
 	free(req);
 }
 
-void pgh_sink_unlink(uv_loop_t *loop, const char *dir, const char *name)
+static void unlink_start(uv_loop_t *loop, char *path)
 {
 	uv_fs_t *req = pgh_xmalloc(sizeof(*req));
-	char *path = pgh_xasprintf("%s/%s", dir, name);
 
 	if (uv_fs_unlink(loop, req, path, unlink_cb) < 0) {
 		uv_fs_req_cleanup(req);
 		free(req);
 	}
 	free(path);
+}
+
+void pgh_sink_unlink(uv_loop_t *loop, const char *dir, const char *name)
+{
+	unlink_start(loop, pgh_xasprintf("%s/%s", dir, name));
+	unlink_start(loop, pgh_xasprintf("%s/" PGH_SINK_SPARE_DIR "/%s", dir, name));
+}
+
+/* Spares whose file is gone (removed by hand, or by an empty result). */
+static int remove_lone_spares(int dfd)
+{
+	int sfd = openat(dfd, PGH_SINK_SPARE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = sfd >= 0 ? fdopendir(sfd) : NULL;
+	struct dirent *e;
+	struct stat st;
+	int n = 0;
+
+	if (d == NULL) {
+		if (sfd >= 0)
+			close(sfd);
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			continue;
+		if (unlinkat(sfd, e->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 int pgh_sink_remove_stale(const char *dir)
@@ -490,6 +618,7 @@ int pgh_sink_remove_stale(const char *dir)
 			n++;
 		}
 	}
+	n += remove_lone_spares(dirfd(d));
 	closedir(d);
 	return n;
 }

@@ -12,6 +12,15 @@
  * On any error, or on pgh_sink_finish(publish = false), the temp file is
  * removed.  A reader of the directory never sees a partial file.
  *
+ * Spares (opts.spare, without history): a small content is written into
+ * <dir>/.spare/<name>, the copy that <name> replaced last time, and swapped
+ * with <name> in one rename (RENAME_EXCHANGE).  Rewriting an inode and its
+ * block in place costs a filesystem far less than creating a file and
+ * freeing the replaced one.  A spare is reused only while nobody has it
+ * open (a write lease says so), so a reader that opened <name> keeps what
+ * it opened; otherwise it gets a new file, as does a filesystem without
+ * RENAME_EXCHANGE.
+ *
  * Ownership: the caller embeds or allocates the struct and owns it; after
  * pgh_sink_init() it must call pgh_sink_finish() exactly once and must not
  * free the sink before the done callback ran.  The done callback is always
@@ -43,7 +52,12 @@ struct pgh_sink_opts {
 	const char *history;   /* NULL, or a sub-directory of dir/history to keep copies in */
 	const char *stamp;     /* the history copy's file name */
 	unsigned history_keep; /* newest copies kept in dir/history/<history> */
+	bool spare;            /* keep the replaced copy in dir/.spare to reuse */
 };
+
+#define PGH_SINK_SPARE_DIR ".spare"
+/* A replaced copy bigger than this is removed, not kept as a spare. */
+#define PGH_SINK_SPARE_MAX (64 * 1024)
 
 enum pgh_sink_state {
 	PGH_SINK_NEW,     /* in memory only: no file until the buffer fills or finish */
@@ -62,6 +76,8 @@ struct pgh_sink {
 	char *tmp_path;            /* dir/.name.tmp */
 	char *dir;
 	char *tmp_name;     /* .name.tmp */
+	char *spare_dir;    /* dir/.spare, or NULL: no spare is kept */
+	char *name;         /* name (the spare's name too) */
 	char *history_dir;  /* dir/history/<history>, or NULL (for messages) */
 	char *history_name; /* <history>: the check's directory under history/ */
 	char *stamp_name;   /* the history copy's file name */
@@ -115,10 +131,13 @@ void pgh_sink_finish(struct pgh_sink *s, bool publish, pgh_sink_done_cb done_cb)
 /* Free what the sink allocated (not the struct); call after done_cb. */
 void pgh_sink_release(struct pgh_sink *s);
 
-/* Remove dir/name if it exists (a check that now has no findings). */
+/* Remove dir/name and its spare if they exist (a check that now has no findings). */
 void pgh_sink_unlink(uv_loop_t *loop, const char *dir, const char *name);
 
-/* Remove stale ".*.tmp" files left in dir by a crash; synchronous, at start. */
+/*
+ * Remove stale ".*.tmp" files left in dir by a crash, and the spares of
+ * files that are gone; synchronous, at start.
+ */
 int pgh_sink_remove_stale(const char *dir) PGH_MUSTCHECK;
 
 #endif
