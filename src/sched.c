@@ -5,6 +5,7 @@
  * done callback), the rounds in progress, and the status sink.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +177,11 @@ static void sched_read_since(struct pgh_sched *s)
 	for (size_t i = 0; i < s->n_slots; i++)
 		seed.by_name[seed.n++] = &s->slots[i];
 	qsort(seed.by_name, seed.n, sizeof(*seed.by_name), slot_name_cmp_cb);
-	pgh_status_read_since(s->cfg->output_dir, since_seed_cb, &seed);
+	if (pgh_status_read_since(s->cfg->output_dir, since_seed_cb, &seed) == -EINVAL)
+		for (size_t i = 0; i < s->n_slots; i++) { /* not a status file's word */
+			s->slots[i].has_shown = false;
+			s->slots[i].since_ms = 0;
+		}
 	free(seed.by_name);
 }
 

@@ -259,6 +259,10 @@ struct status_table {
 	size_t rows, cap;
 	size_t col; /* next column of the row being read */
 	bool bad;   /* a row without exactly STATUS_COLS fields */
+	/* When set, each row after the header goes here as it is read, and
+	 * the table keeps the header only: memory does not grow with checks. */
+	void (*row_fn)(char **row, void *arg);
+	void *row_arg;
 };
 
 static void table_field_cb(void *field, size_t len, void *data)
@@ -276,6 +280,12 @@ static void table_field_cb(void *field, size_t len, void *data)
 	t->cells[t->rows * STATUS_COLS + t->col++] = pgh_xstrndup(field != NULL ? field : "", len);
 }
 
+static void table_row_free(struct status_table *t, size_t row, size_t cols)
+{
+	for (size_t i = 0; i < cols; i++)
+		free(t->cells[row * STATUS_COLS + i]);
+}
+
 static void table_row_cb(int c, void *data)
 {
 	struct status_table *t = data;
@@ -285,8 +295,11 @@ static void table_row_cb(int c, void *data)
 		table_field_cb(NULL, 0, data);
 	if (t->col != STATUS_COLS) {
 		t->bad = true;
-		for (size_t i = 0; i < t->col; i++)
-			free(t->cells[t->rows * STATUS_COLS + i]);
+		table_row_free(t, t->rows, t->col);
+	} else if (t->row_fn != NULL && t->rows == 1) {
+		if (!t->bad && strcmp(t->cells[0], "check") == 0)
+			t->row_fn(&t->cells[STATUS_COLS], t->row_arg);
+		table_row_free(t, 1, STATUS_COLS);
 	} else {
 		t->rows++;
 	}
@@ -470,25 +483,34 @@ static bool check_enabled(const struct pgh_config *cfg, const char *name)
 	return false;
 }
 
-void pgh_status_read_since(const char *dir,
-                           void (*fn)(void *arg, const char *check, enum pgh_check_state st,
-                                      uint64_t since_ms),
-                           void *arg)
+struct since_reader {
+	void (*fn)(void *arg, const char *check, enum pgh_check_state st, uint64_t since_ms);
+	void *arg;
+};
+
+static void since_row_cb(char **row, void *arg)
 {
-	struct status_table t = {0};
-	char *path = pgh_xasprintf("%s/status.csv", dir);
+	struct since_reader *sr = arg;
 	uint64_t since;
 
-	if (table_read(path, &t) == 0) {
-		for (size_t r = 1; r < t.rows; r++) {
-			if (!pgh_parse_iso8601_ms(t.cells[r * STATUS_COLS + 8], &since))
-				since = 0;
-			fn(arg, t.cells[r * STATUS_COLS], state_parse(t.cells[r * STATUS_COLS + 2]),
-			   since);
-		}
-	}
+	if (!pgh_parse_iso8601_ms(row[8], &since))
+		since = 0;
+	sr->fn(sr->arg, row[0], state_parse(row[2]), since);
+}
+
+int pgh_status_read_since(const char *dir,
+                          void (*fn)(void *arg, const char *check, enum pgh_check_state st,
+                                     uint64_t since_ms),
+                          void *arg)
+{
+	struct since_reader sr = {.fn = fn, .arg = arg};
+	struct status_table t = {.row_fn = since_row_cb, .row_arg = &sr};
+	char *path = pgh_xasprintf("%s/status.csv", dir);
+	int r = table_read(path, &t);
+
 	table_free(&t);
 	free(path);
+	return r;
 }
 
 int pgh_status_remove_gone(const char *dir, const struct pgh_config *cfg)

@@ -76,12 +76,14 @@ int pgh_status_show(const char *dir, FILE *out, bool color, uint64_t max_age_ms)
 /*
  * At start: call fn(arg, check, state, since_ms) for every row of the
  * previous process's dir/status.csv, so that `since` survives a restart
- * (since_ms 0 when the file has no such column).  Synchronous.
+ * (since_ms 0 when the file has no such column).  Synchronous; rows are
+ * read one at a time.  0, or a negative errno: -EINVAL for a file that is
+ * not a status file, whose rows read before that was seen were passed on.
  */
-void pgh_status_read_since(const char *dir,
-                           void (*fn)(void *arg, const char *check, enum pgh_check_state st,
-                                      uint64_t since_ms),
-                           void *arg);
+int pgh_status_read_since(const char *dir,
+                          void (*fn)(void *arg, const char *check, enum pgh_check_state st,
+                                     uint64_t since_ms),
+                          void *arg);
 
 /*
  * At start: remove dir/<check>.csv of every check that dir/status.csv (the
