@@ -66,9 +66,9 @@ void config_table_check(void);
 /* The table is small; a linear search keeps it the one source of truth. */
 const struct opt *find_opt(const char *section, const char *key);
 
-/* Where a value was set; file points into struct parse's list of file names. */
+/* Where a value was set: 8 bytes, as there are eight per check. */
 struct loc {
-	const char *file;
+	uint32_t file; /* index into cfg->files */
 	int line;
 };
 
@@ -81,7 +81,6 @@ struct check_state {
 struct parse {
 	struct pgh_config *cfg;
 	char *cwd;                  /* to make stored paths absolute; may be NULL */
-	struct pgh_strlist files;   /* every file name read; struct loc points here */
 	struct loc loc[N_OPTS];     /* where each global key was last set */
 	struct check_state *checks; /* parallel to cfg->checks */
 	size_t checks_cap;
@@ -98,6 +97,7 @@ enum sec_kind { SEC_NONE, SEC_TARGET, SEC_POOL, SEC_RUN, SEC_CHECK, SEC_BAD };
 struct pfile {
 	struct parse *p;
 	struct pgh_ini_file *ini; /* name, line, mode */
+	uint32_t file_no;         /* ini->name's index in cfg->files */
 	enum sec_kind sec;
 	size_t check;               /* index in cfg->checks when sec == SEC_CHECK */
 	int seen[N_OPTS];           /* line where this section instance set the key */
@@ -107,6 +107,8 @@ struct pfile {
 
 /* Collect an error "file:line: message" ("file: message" when line is 0). */
 void add_error(struct parse *p, const char *file, int line, const char *fmt, ...) PGH_PRINTF(4, 5);
+/* The same, at where a value was set. */
+void loc_error(struct parse *p, const struct loc *at, const char *fmt, ...) PGH_PRINTF(3, 4);
 
 /* The cross-key rules (config_validate.c). */
 void pgh_config_validate(struct parse *p);

@@ -6,9 +6,10 @@
  * display config_print.c.
  *
  * Ownership: pgh_config_load() builds a struct pgh_config that the caller owns
- * and frees with pgh_config_free().  While loading, a struct parse owns the
- * error text, the names of every file read (which struct loc points into) and
- * per-check bookkeeping; it is freed before pgh_config_load() returns.
+ * and frees with pgh_config_free(), with the names of every file read (which
+ * struct loc and pgh_check.file point into).  While loading, a struct parse
+ * owns the error text and per-check bookkeeping; it is freed before
+ * pgh_config_load() returns.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* explicit_bzero */
@@ -77,6 +78,15 @@ void add_error(struct parse *p, const char *file, int line, const char *fmt, ...
 
 	va_start(ap, fmt);
 	verror(p, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void loc_error(struct parse *p, const struct loc *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(p, p->cfg->files.items[at->file], at->line, fmt, ap); /* 0: the main file */
 	va_end(ap);
 }
 
@@ -467,7 +477,7 @@ static int set_string(struct pfile *f, const struct opt *o, char **field, const 
 	}
 	free(*field);
 	if (o->flags & OPT_MAIN_DIR)
-		*field = absolute(f->p, join_dir(f->p->files.items[0], value));
+		*field = absolute(f->p, join_dir(f->p->cfg->files.items[0], value));
 	else
 		*field = pgh_xstrdup(value);
 	return 0;
@@ -607,7 +617,7 @@ static void key_line(struct pfile *f, const char *name, const char *value)
 		return;
 	}
 	loc = opt_loc(f, o);
-	*loc = (struct loc){f->ini->name, f->ini->lineno};
+	*loc = (struct loc){f->file_no, f->ini->lineno};
 	f->prev_opt = o;
 	v = (o->flags & OPT_RAW) ? pgh_xstrdup(value) : strip_comment(value);
 	set_value(f, o, field_ptr(f, o), v);
@@ -700,7 +710,7 @@ static size_t find_or_add_check(struct pfile *f, const char *name)
 	memset(c, 0, sizeof(*c));
 	memset(&p->checks[cfg->n_checks], 0, sizeof(*p->checks));
 	c->name = pgh_xstrdup(name);
-	c->file = pgh_xstrdup(f->ini->name);
+	c->file = f->ini->name;
 	c->line = f->ini->lineno;
 	apply_defaults("check", c);
 	return cfg->n_checks++;
@@ -776,8 +786,9 @@ static void begin_cb(void *ctx, struct pgh_ini_file *ini, const char *path)
 	struct parse *p = ctx;
 	struct pfile *f = pgh_xcalloc(1, sizeof(*f));
 
-	strlist_add(&p->files, pgh_xstrdup(path));
-	ini->name = p->files.items[p->files.len - 1];
+	strlist_add(&p->cfg->files, pgh_xstrdup(path));
+	ini->name = p->cfg->files.items[p->cfg->files.len - 1];
+	f->file_no = (uint32_t)(p->cfg->files.len - 1);
 	f->p = p;
 	f->ini = ini;
 	ini->data = f;
@@ -838,7 +849,6 @@ int pgh_config_load(const char *path, struct pgh_config **out, char **err)
 	if (r == 0 && p.n_err > 0)
 		r = -EINVAL;
 	free(p.cwd);
-	strlist_free(&p.files);
 	free(p.checks);
 	free(p.by_name);
 	if (r < 0) {
@@ -871,7 +881,6 @@ void pgh_config_free(struct pgh_config *cfg)
 		free(cfg->checks[i].name);
 		free(cfg->checks[i].sql);
 		free(cfg->checks[i].sql_file);
-		free(cfg->checks[i].file);
 	}
 	free(cfg->checks);
 	if (cfg->password != NULL)
@@ -885,6 +894,7 @@ void pgh_config_free(struct pgh_config *cfg)
 		else if (o->type == OPT_STRLIST)
 			strlist_free((struct pgh_strlist *)((char *)cfg + o->offset));
 	}
+	strlist_free(&cfg->files);
 	free(cfg->path);
 	free(cfg);
 }

@@ -66,7 +66,7 @@ static void validate_check(struct parse *p, size_t i)
 	} else if (c->sql != NULL && c->sql[strspn(c->sql, " \t\r\n\f\v")] == '\0') {
 		o = find_opt("check", c->sql_file ? "sql_file" : "sql");
 		at = &cs->loc[CHECK_OPT(o)];
-		add_error(p, at->file, at->line, "empty sql in [check:%s]", c->name);
+		loc_error(p, at, "empty sql in [check:%s]", c->name);
 	}
 	if (c->interval_ms % cfg->interval_ms != 0) {
 		char a[32], b[32];
@@ -74,9 +74,8 @@ static void validate_check(struct parse *p, size_t i)
 		at = &cs->loc[CHECK_OPT(find_opt("check", "interval"))];
 		pgh_duration_format(c->interval_ms, a, sizeof(a));
 		pgh_duration_format(cfg->interval_ms, b, sizeof(b));
-		add_error(p, at->file, at->line,
-		          "interval %s of [check:%s] is not a multiple of [run] interval %s", a,
-		          c->name, b);
+		loc_error(p, at, "interval %s of [check:%s] is not a multiple of [run] interval %s",
+		          a, c->name, b);
 	}
 }
 
@@ -100,8 +99,8 @@ static void validate_output_file(struct parse *p, const char *key, const char *o
 		    strncmp(pf, cfg->checks[i].name, n) == 0 && strcmp(pf + n, PGH_CSV_EXT) == 0;
 	}
 	if (clash)
-		add_error(p, at->file, at->line,
-		          "%s '%s' is the name of another output file in output_dir", key, pf);
+		loc_error(p, at, "%s '%s' is the name of another output file in output_dir", key,
+		          pf);
 }
 
 /* conninfo holds a password (a bad conninfo was reported already). */
@@ -126,10 +125,9 @@ static void validate_password_command(struct parse *p)
 	if (cfg->password_command == NULL)
 		return;
 	if (cfg->password_file != NULL)
-		add_error(p, at->file, at->line,
-		          "password_command and password_file both set: choose one");
+		loc_error(p, at, "password_command and password_file both set: choose one");
 	else if (conninfo_has_password(cfg->conninfo))
-		add_error(p, at->file, at->line,
+		loc_error(p, at,
 		          "password_command and a password in conninfo both set: choose one");
 }
 
@@ -142,8 +140,7 @@ void pgh_config_validate(struct parse *p)
 
 		if (a->line == 0)
 			a = &p->loc[find_opt("pool", "max_connections") - opts];
-		add_error(p, a->file, a->line,
-		          "min_connections %u is greater than max_connections %u",
+		loc_error(p, a, "min_connections %u is greater than max_connections %u",
 		          cfg->min_connections, cfg->max_connections);
 	}
 	for (size_t i = 0; i < cfg->n_checks; i++)

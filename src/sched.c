@@ -342,7 +342,7 @@ static bool extra_file_init(struct pgh_sched *s, struct pgh_sink *sink, const ch
 	char *path =
 	    name[0] == '/' ? pgh_xstrdup(name) : pgh_xasprintf("%s/%s", s->cfg->output_dir, name);
 	char *slash = strrchr(path, '/');
-	struct pgh_sink_opts o = {.fsync = s->cfg->fsync};
+	struct pgh_sink_opts o = {.fsync = s->cfg->fsync, .in_memory = true};
 	bool in_dir;
 
 	*slash = '\0';
@@ -401,6 +401,7 @@ static void status_kick(struct pgh_sched *s)
 	    .dir = s->cfg->output_dir,
 	    .name = "status.csv",
 	    .fsync = s->cfg->fsync,
+	    .in_memory = true, /* rendered at once: streaming would only add a buffer */
 	};
 	struct pgh_status_entry *e;
 	size_t n;

@@ -61,6 +61,7 @@ void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_op
 	s->loop = loop;
 	s->fd = -1;
 	s->fsync = o->fsync;
+	s->in_memory = o->in_memory;
 	s->dir = pgh_xstrdup(o->dir);
 	s->path = pgh_xasprintf("%s/%s", o->dir, o->name);
 	s->tmp_path = pgh_xasprintf("%s/.%s.tmp", o->dir, o->name);
@@ -153,7 +154,7 @@ static void sink_pump(struct pgh_sink *s)
 				s->fill = pgh_xrealloc(s->fill, s->fill_cap);
 			}
 			sink_close_start(s);
-		} else if (s->fill_len >= PGH_SINK_FLUSH_BYTES)
+		} else if (s->fill_len >= PGH_SINK_FLUSH_BYTES && !s->in_memory)
 			sink_open_start(s);
 		return;
 	}
@@ -221,9 +222,10 @@ char *pgh_sink_reserve(struct pgh_sink *s, size_t n)
 	size_t cap;
 
 	if (s->fill_cap - s->fill_len < n) {
-		/* Doubling up to a full buffer, then exactly what a value needs. */
-		cap = s->fill_cap < BIG_BUFFER ? 2 * s->fill_cap : s->fill_cap;
-		if (cap > BIG_BUFFER)
+		/* Doubling up to a full buffer, then exactly what a value needs;
+		 * a content kept in memory doubles all the way. */
+		cap = s->fill_cap < BIG_BUFFER || s->in_memory ? 2 * s->fill_cap : s->fill_cap;
+		if (cap > BIG_BUFFER && !s->in_memory)
 			cap = BIG_BUFFER;
 		if (cap < s->fill_len + n)
 			cap = s->fill_len + n + PGH_SINK_FLUSH_BYTES;

@@ -475,14 +475,6 @@ static bool safe_check_name(const char *name)
 	           strlen(name);
 }
 
-static bool check_enabled(const struct pgh_config *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->n_checks; i++)
-		if (cfg->checks[i].enabled && strcmp(cfg->checks[i].name, name) == 0)
-			return true;
-	return false;
-}
-
 struct since_reader {
 	void (*fn)(void *arg, const char *check, enum pgh_check_state st, uint64_t since_ms);
 	void *arg;
@@ -513,30 +505,53 @@ int pgh_status_read_since(const char *dir,
 	return r;
 }
 
+/* Rows whose check is no longer enabled, collected while reading. */
+struct gone_reader {
+	const char **enabled; /* sorted */
+	size_t n_enabled;
+	struct pgh_strlist gone;
+};
+
+static void gone_row_cb(char **row, void *arg)
+{
+	struct gone_reader *g = arg;
+	const char *name = row[0];
+
+	if (!safe_check_name(name) ||
+	    (g->n_enabled > 0 &&
+	     bsearch(&name, g->enabled, g->n_enabled, sizeof(*g->enabled), pgh_str_cmp_cb) != NULL))
+		return;
+	g->gone.items = pgh_xrealloc(g->gone.items, (g->gone.len + 1) * sizeof(char *));
+	g->gone.items[g->gone.len++] = pgh_xstrdup(name);
+}
+
 int pgh_status_remove_gone(const char *dir, const struct pgh_config *cfg)
 {
-	struct status_table t = {0};
+	struct gone_reader g = {.enabled = pgh_xcalloc(cfg->n_checks + 1, sizeof(char *))};
+	struct status_table t = {.row_fn = gone_row_cb, .row_arg = &g};
 	char *path = pgh_xasprintf("%s/status.csv", dir);
-	int n = 0;
+	int r, n = 0;
 
-	if (table_read(path, &t) < 0) {
-		free(path);
-		table_free(&t);
-		return 0;
-	}
-	for (size_t r = 1; r < t.rows; r++) {
-		const char *name = t.cells[r * STATUS_COLS];
-		char *file;
+	for (size_t i = 0; i < cfg->n_checks; i++)
+		if (cfg->checks[i].enabled)
+			g.enabled[g.n_enabled++] = cfg->checks[i].name;
+	if (g.n_enabled > 0)
+		qsort(g.enabled, g.n_enabled, sizeof(*g.enabled), pgh_str_cmp_cb);
+	r = table_read(path, &t);
+	for (size_t i = 0; i < g.gone.len; i++) {
+		char *file = pgh_xasprintf("%s/%s" PGH_CSV_EXT, dir, g.gone.items[i]);
 
-		if (!safe_check_name(name) || check_enabled(cfg, name))
-			continue;
-		file = pgh_xasprintf("%s/%s" PGH_CSV_EXT, dir, name);
-		if (unlink(file) == 0) {
-			pgh_info("removed %s: check %s is no longer configured", file, name);
+		/* Nothing on the word of a file that is not a status file to the end. */
+		if (r == 0 && unlink(file) == 0) {
+			pgh_info("removed %s: check %s is no longer configured", file,
+			         g.gone.items[i]);
 			n++;
 		}
 		free(file);
+		free(g.gone.items[i]);
 	}
+	free(g.gone.items);
+	free(g.enabled);
 	table_free(&t);
 	free(path);
 	return n;

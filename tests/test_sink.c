@@ -1,7 +1,8 @@
 /*
  * test_sink.c - the durable-write helper on a real libuv loop: the bytes
  * that land, publish against discard, history copies and their pruning,
- * the error paths, pgh_sink_unlink and pgh_sink_remove_stale.
+ * the error paths, spares, a content kept in memory, pgh_sink_unlink and
+ * pgh_sink_remove_stale.
  *
  * Each test gets its own loop and scratch directory, and ends the way
  * libuv's own tests do: the loop runs dry, no handle is left open, and
@@ -359,6 +360,71 @@ static void test_small_stays_in_memory(void **state)
 	uvtest_loop_finish(&f->loop);
 }
 
+/* A content produced at once stays in memory past the flush size. */
+static void test_in_memory_never_streams(void **state)
+{
+	struct uvtest_fixture *f = *state;
+	struct pgh_sink_opts o = {.dir = f->dir, .name = "status.csv", .in_memory = true};
+	struct uvtest_sink_result r;
+	struct pgh_sink s;
+	char *path = uvtest_path(f->dir, "status.csv");
+	size_t len;
+	char *got;
+
+	uvtest_sink_open(&f->loop, &s, &o, &r);
+	for (size_t i = 0; i < BIG_TOTAL; i++) {
+		char c = (char)big_byte(i);
+
+		pgh_sink_append(&s, &c, 1);
+	}
+	assert_false(pgh_sink_full(&s));
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(s.state, PGH_SINK_NEW);
+	uvtest_assert_listing(f->dir, ""); /* no temp file before finish */
+	uvtest_sink_finish(&f->loop, &s, true);
+	assert_int_equal(r.status, 0);
+	got = uvtest_read_file(path, &len);
+	assert_non_null(got);
+	assert_int_equal(len, BIG_TOTAL);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)got[i] != big_byte(i))
+			fail_msg("byte %zu is %u, want %u", i, (unsigned char)got[i], big_byte(i));
+	uvtest_assert_listing(f->dir, "status.csv");
+	free(got);
+	free(path);
+	uvtest_loop_finish(&f->loop);
+}
+
+/* Spares: the replaced copy is kept, then rewritten in place and swapped in. */
+static void test_spare_rewritten_in_place(void **state)
+{
+	struct uvtest_fixture *f = *state;
+	char *spares = uvtest_path(f->dir, PGH_SINK_SPARE_DIR);
+	struct pgh_sink_opts o = {.dir = f->dir, .name = "a.csv", .spare = true};
+	ino_t first, second;
+
+	publish_text(f, &o, "v\nfirst, and longer\n");
+	first = inode_of(f->dir, "a.csv");
+	uvtest_assert_listing(spares, ""); /* nothing replaced yet */
+	publish_text(f, &o, "v\nsecond, and longer\n");
+	second = inode_of(f->dir, "a.csv");
+	assert_true(second != first);
+	assert_true(inode_of(spares, "a.csv") == first);
+	publish_text(f, &o, "v\nthird\n");
+	assert_true(inode_of(f->dir, "a.csv") == first);
+	assert_true(inode_of(spares, "a.csv") == second);
+	uvtest_assert_file(f->dir, "a.csv", "v\nthird\n"); /* cut to its length */
+	uvtest_assert_listing(f->dir, ".spare a.csv");
+
+	/* With no rows, the file and its spare go. */
+	pgh_sink_unlink(&f->loop, f->dir, "a.csv");
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	uvtest_assert_listing(f->dir, ".spare");
+	uvtest_assert_listing(spares, "");
+	free(spares);
+	uvtest_loop_finish(&f->loop);
+}
+
 /* history/ planted as a symlink: no copy lands through it, nothing is published. */
 static void test_error_history_symlink(void **state)
 {
@@ -405,6 +471,7 @@ static void test_remove_stale(void **state)
 {
 	struct uvtest_fixture *f = *state;
 	char *missing = uvtest_path(f->dir, "missing");
+	char *spares;
 	static const char *const names[] = {
 	    ".a.csv.tmp", ".b.tmp", /* a sink's temp files: removed */
 	    "a.tmp",      ".tmp",   "..tmp", ".tmpx", ".a.csv", "status.csv",
@@ -416,6 +483,15 @@ static void test_remove_stale(void **state)
 	uvtest_assert_listing(f->dir, "..tmp .a.csv .tmp .tmpx a.tmp status.csv");
 	assert_int_equal(pgh_sink_remove_stale(f->dir), 0);
 	assert_int_equal(pgh_sink_remove_stale(missing), -ENOENT);
+
+	/* A spare whose file is gone goes too; one whose file is there stays. */
+	uvtest_mkdir_in(f->dir, PGH_SINK_SPARE_DIR);
+	spares = uvtest_path(f->dir, PGH_SINK_SPARE_DIR);
+	uvtest_write_in(spares, "status.csv", "old");
+	uvtest_write_in(spares, "gone.csv", "old");
+	assert_int_equal(pgh_sink_remove_stale(f->dir), 1);
+	uvtest_assert_listing(spares, "status.csv");
+	free(spares);
 	free(missing);
 	uvtest_loop_finish(&f->loop);
 }
@@ -430,6 +506,8 @@ int main(void)
 	    UVTEST(test_history_keep_zero_keeps_none),
 	    UVTEST(test_error_directory_removed),
 	    UVTEST(test_small_stays_in_memory),
+	    UVTEST(test_in_memory_never_streams),
+	    UVTEST(test_spare_rewritten_in_place),
 	    UVTEST(test_error_target_is_a_directory),
 	    UVTEST(test_error_open_fails),
 	    UVTEST(test_error_history_symlink),

@@ -46,11 +46,11 @@ struct pgh_strlist {
 
 /* One [check:NAME] section, after merging every section of that name. */
 struct pgh_check {
-	char *name;     /* [A-Za-z0-9_.-]+ */
-	char *sql;      /* the statement text (inline, or read from sql_file) */
-	char *sql_file; /* resolved path when the SQL came from a file, else NULL */
-	char *file;     /* file of the first [check:NAME] section */
-	int line;       /* its line */
+	char *name;       /* [A-Za-z0-9_.-]+ */
+	char *sql;        /* the statement text (inline, or read from sql_file) */
+	char *sql_file;   /* resolved path when the SQL came from a file, else NULL */
+	const char *file; /* file of the first [check:NAME] section (in files) */
+	int line;         /* its line */
 	enum pgh_severity severity;
 	uint64_t interval_ms; /* 0: every round; else a multiple of [run] interval */
 	uint64_t timeout_ms;  /* [run] timeout when not set */
@@ -60,7 +60,8 @@ struct pgh_check {
 };
 
 struct pgh_config {
-	char *path; /* the main file, as given */
+	char *path;               /* the main file, as given */
+	struct pgh_strlist files; /* every file read, the main file first */
 
 	/* [target] */
 	char *conninfo;         /* libpq conninfo or URI; "" = libpq defaults/PG* */

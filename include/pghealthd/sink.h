@@ -53,6 +53,7 @@ struct pgh_sink_opts {
 	const char *stamp;     /* the history copy's file name */
 	unsigned history_keep; /* newest copies kept in dir/history/<history> */
 	bool spare;            /* keep the replaced copy in dir/.spare to reuse */
+	bool in_memory;        /* produced all at once: never streamed, one job writes it */
 };
 
 #define PGH_SINK_SPARE_DIR ".spare"
@@ -86,6 +87,7 @@ struct pgh_sink {
 	bool finishing; /* pgh_sink_finish() was called */
 	bool publish;   /* when finishing: rename (true) or discard */
 	bool whole;     /* finished while NEW: the closing job writes it all */
+	bool in_memory; /* stays NEW whatever its size (opts.in_memory) */
 	uv_file fd;     /* -1 until opened, and again after close */
 	int error;      /* first error, sticky (negative errno) */
 	char *errmsg;   /* what failed, with the path; NULL when error == 0 */
