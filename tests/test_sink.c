@@ -89,6 +89,23 @@ static unsigned char big_byte(size_t i)
 	return (unsigned char)((i * 131u) ^ (i >> 9) ^ (i >> 17));
 }
 
+/* dir/name holds exactly BIG_TOTAL bytes of big_byte(). */
+static void assert_big_file(const char *dir, const char *name)
+{
+	char *path = uvtest_path(dir, name);
+	size_t len;
+	char *got = uvtest_read_file(path, &len);
+
+	assert_non_null(got);
+	assert_int_equal(len, BIG_TOTAL);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)got[i] != big_byte(i))
+			fail_msg("%s: byte %zu of %zu is %u, want %u", name, i, len,
+			         (unsigned char)got[i], big_byte(i));
+	free(got);
+	free(path);
+}
+
 /* Produce until the sink says it is full, as job.c does; finish at the end. */
 static void produce(struct pgh_sink *s)
 {
@@ -123,9 +140,6 @@ static void test_big_file_several_buffers(void **state)
 	struct pgh_sink_opts o = {.dir = f->dir, .name = "big.csv"};
 	struct producer p = {.sent = 0};
 	struct pgh_sink s;
-	char *path = uvtest_path(f->dir, "big.csv");
-	size_t len;
-	char *got;
 
 	uvtest_sink_open(&f->loop, &s, &o, &p.res);
 	s.drain_cb = drain_cb;
@@ -138,16 +152,8 @@ static void test_big_file_several_buffers(void **state)
 	/* Paused at the threshold: the producer never ran far ahead. */
 	assert_true(p.max_pending <= (PGH_SINK_FLUSH_BYTES + BIG_CHUNK) / 1024);
 
-	got = uvtest_read_file(path, &len);
-	assert_non_null(got);
-	assert_int_equal(len, BIG_TOTAL);
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)got[i] != big_byte(i))
-			fail_msg("byte %zu of %zu is %u, want %u", i, len, (unsigned char)got[i],
-			         big_byte(i));
+	assert_big_file(f->dir, "big.csv");
 	uvtest_assert_listing(f->dir, "big.csv");
-	free(got);
-	free(path);
 	uvtest_loop_finish(&f->loop);
 }
 
@@ -367,9 +373,6 @@ static void test_in_memory_never_streams(void **state)
 	struct pgh_sink_opts o = {.dir = f->dir, .name = "status.csv", .in_memory = true};
 	struct uvtest_sink_result r;
 	struct pgh_sink s;
-	char *path = uvtest_path(f->dir, "status.csv");
-	size_t len;
-	char *got;
 
 	uvtest_sink_open(&f->loop, &s, &o, &r);
 	for (size_t i = 0; i < BIG_TOTAL; i++) {
@@ -383,15 +386,8 @@ static void test_in_memory_never_streams(void **state)
 	uvtest_assert_listing(f->dir, ""); /* no temp file before finish */
 	uvtest_sink_finish(&f->loop, &s, true);
 	assert_int_equal(r.status, 0);
-	got = uvtest_read_file(path, &len);
-	assert_non_null(got);
-	assert_int_equal(len, BIG_TOTAL);
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)got[i] != big_byte(i))
-			fail_msg("byte %zu is %u, want %u", i, (unsigned char)got[i], big_byte(i));
+	assert_big_file(f->dir, "status.csv");
 	uvtest_assert_listing(f->dir, "status.csv");
-	free(got);
-	free(path);
 	uvtest_loop_finish(&f->loop);
 }
 
