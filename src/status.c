@@ -14,6 +14,7 @@
 #include "pghealthd/csv.h"
 #include "pghealthd/csvout.h"
 #include "pghealthd/log.h"
+#include "pghealthd/sink.h"
 #include "pghealthd/status.h"
 
 static void put_field(struct pgh_sink *sink, const char *v, bool last)
@@ -546,6 +547,10 @@ int pgh_status_remove_gone(const char *dir, const struct pgh_config *cfg)
 			pgh_info("removed %s: check %s is no longer configured", file,
 			         g.gone.items[i]);
 			n++;
+			free(file);
+			file = pgh_xasprintf("%s/" PGH_SINK_SPARE_DIR "/%s" PGH_CSV_EXT, dir,
+			                     g.gone.items[i]);
+			(void)unlink(file); /* and its spare */
 		}
 		free(file);
 		free(g.gone.items[i]);

@@ -10,7 +10,7 @@
 #     later: a spare somebody holds open is never rewritten;
 #   - a replaced copy over 64 KiB, or one linked into history, is not kept;
 #   - an empty result removes the file and its spare; at start, a spare
-#     whose file is gone is removed;
+#     whose file is gone is removed, and a dropped check's file and spare;
 #   - a .spare planted as a symlink is never written through;
 #   - fsync = true takes the same path.
 #
@@ -124,6 +124,16 @@ run_once "$sconf" 0 "fsync round"
 copy_csv "SELECT v FROM spare_t" "$exp/a.csv" || die "reference COPY failed"
 assert_files_equal "$exp/a.csv" "$out/a.csv" "fsync round: a.csv equals COPY"
 assert_eq "$before" "$(inode "$out/a.csv")" "fsync round: the spare was rewritten and swapped in"
+
+# A check dropped from the configuration: its file goes at the next start,
+# and its spare with it.
+assert_file_exists "$out/.spare/a.csv" "before the drop: a.csv has a spare"
+dconf=$work/dropped.ini
+new_config "$dconf" "$out" history=0
+add_check "$dconf" b "SELECT 2 AS two"
+run_once "$dconf" 0 "a dropped"
+assert_file_absent "$out/a.csv" "a dropped: a.csv removed at start"
+assert_file_absent "$out/.spare/a.csv" "a dropped: its spare too"
 
 # A planted .spare symlink: nothing is written through it.
 pout=$work/pout
