@@ -747,12 +747,14 @@ static void section_cb(void *ctx, struct pgh_ini_file *ini, const char *name)
 
 	(void)ctx;
 	finish_value(f);
+	/* Even a malformed header ends the last key: an indented line after
+	 * it must not continue a value of a section that is over. */
+	f->prev_opt = NULL;
 	if (name == NULL) {
 		f->sec = SEC_BAD;
 		return;
 	}
 	memset(f->seen, 0, sizeof(f->seen));
-	f->prev_opt = NULL;
 	f->sec = section_kind(f, name);
 }
 

@@ -610,6 +610,27 @@ static void test_nul_byte(void **state)
 	free(path);
 }
 
+/*
+ * A malformed section header ends the key before it: an indented line after
+ * it continues nothing.  It once continued the check's sql through the wrong
+ * base pointer, into the configuration itself (the sanitizers watch this).
+ */
+static void test_continuation_after_bad_header(void **state)
+{
+	static const char ini[] = "[target]\nconninfo = host=x\n\n[check:a]\nsql = SELECT 1\n"
+	                          "[broken\n  continued\n";
+	char *path = tmp_path("bad-header.ini");
+	char *err;
+
+	(void)state;
+	write_file(path, ini, sizeof(ini) - 1, 0644);
+	err = load_error(path, -EINVAL);
+	assert_contains(err, "bad-header.ini:6: ");
+	assert_null(strstr(err, "bad-header.ini:7"));
+	free(err);
+	free(path);
+}
+
 /* Pseudo-random bytes: errors, never a crash (valgrind watches the rest). */
 static void test_binary_garbage(void **state)
 {
@@ -679,6 +700,7 @@ int main(void)
 	    cmocka_unit_test(test_password_in_uri),
 	    cmocka_unit_test(test_line_too_long),
 	    cmocka_unit_test(test_nul_byte),
+	    cmocka_unit_test(test_continuation_after_bad_header),
 	    cmocka_unit_test(test_binary_garbage),
 	    cmocka_unit_test(test_include_depth),
 	};
