@@ -11,7 +11,7 @@
 #   - a replaced copy over 64 KiB, or one linked into history, is not kept;
 #   - an empty result removes the file and its spare; at start, a spare
 #     whose file is gone is removed, and a dropped check's file and spare;
-#   - a .spare planted as a symlink is never written through;
+#   - a .spare, or a spare, planted as a symlink is never written through;
 #   - fsync = true takes the same path.
 #
 # Run alone: meson test -C build spare
@@ -147,6 +147,13 @@ for n in 1 2 3; do
 	run_once "$pconf" 0 "planted round $n"
 done
 assert_eq "" "$(ls -A "$outside")" "planted .spare -> elsewhere: nothing written there"
+# A spare planted as a symlink inside a real .spare: removed, not followed.
+rm "$pout/.spare"
+mkdir "$pout/.spare"
+ln -s "$outside/victim" "$pout/.spare/p.csv"
+run_once "$pconf" 0 "planted spare link"
+assert_file_absent "$outside/victim" "a planted .spare/p.csv link is never written through"
+assert_eq "" "$(find "$pout/.spare" -type l)" "and it is gone"
 printf 'answer\n42\n' >"$exp/p.csv"
 assert_files_equal "$exp/p.csv" "$pout/p.csv" "planted .spare: p.csv still published"
 assert_no_tmp_files "$pout"
