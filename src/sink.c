@@ -73,7 +73,6 @@ void pgh_sink_init(struct pgh_sink *s, uv_loop_t *loop, const struct pgh_sink_op
 		s->history_keep = o->history_keep;
 	} else if (o->spare) {
 		s->spare_dir = pgh_xasprintf("%s/" PGH_SINK_SPARE_DIR, o->dir);
-		s->name = pgh_xstrdup(o->name);
 	}
 	/* Small first: most results are a few rows.  No file yet either: a
 	 * result that fits in memory is written, and published, by one job
@@ -434,6 +433,7 @@ static int spare_open(int sfd, const char *name, bool *fresh)
  */
 static bool sink_publish_spare(struct pgh_sink *s)
 {
+	const char *name = s->path + strlen(s->dir) + 1; /* the spare's name too */
 	struct stat st;
 	bool fresh, done = false;
 	int sfd, fd, r;
@@ -443,7 +443,7 @@ static bool sink_publish_spare(struct pgh_sink *s)
 		sfd = open(s->spare_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0)
 		return false;
-	fd = spare_open(sfd, s->name, &fresh);
+	fd = spare_open(sfd, name, &fresh);
 	if (fd < 0)
 		goto out;
 	r = write_all(fd, s->fill, s->fill_len);
@@ -455,15 +455,15 @@ static bool sink_publish_spare(struct pgh_sink *s)
 		r = -errno;
 	if (r < 0)
 		goto out;
-	if (renameat2(sfd, s->name, AT_FDCWD, s->path, RENAME_EXCHANGE) == 0) {
+	if (renameat2(sfd, name, AT_FDCWD, s->path, RENAME_EXCHANGE) == 0) {
 		/* The spare is now the copy just replaced: kept if reusable. */
 		done = true;
-		if (fstatat(sfd, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    (!S_ISREG(st.st_mode) || st.st_nlink > 1 || st.st_size > PGH_SINK_SPARE_MAX))
-			(void)unlinkat(sfd, s->name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
+			(void)unlinkat(sfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
 	} else if (errno == ENOENT || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
 		/* Nothing to swap with yet, or no swapping here. */
-		done = renameat(sfd, s->name, AT_FDCWD, s->path) == 0;
+		done = renameat(sfd, name, AT_FDCWD, s->path) == 0;
 	}
 	if (done) {
 		s->fill_len = 0;
@@ -547,11 +547,10 @@ void pgh_sink_release(struct pgh_sink *s)
 	free(s->stamp_name);
 	free(s->tmp_name);
 	free(s->spare_dir);
-	free(s->name);
 	free(s->errmsg);
 	s->fill = s->flight = s->path = s->tmp_path = s->dir = NULL;
 	s->history_dir = s->history_name = s->stamp_name = s->tmp_name = s->errmsg = NULL;
-	s->spare_dir = s->name = NULL;
+	s->spare_dir = NULL;
 }
 
 static void unlink_cb(uv_fs_t *req)
@@ -575,6 +574,20 @@ void pgh_sink_unlink(uv_loop_t *loop, const char *dir, const char *name)
 {
 	unlink_start(loop, pgh_xasprintf("%s/%s", dir, name));
 	unlink_start(loop, pgh_xasprintf("%s/" PGH_SINK_SPARE_DIR "/%s", dir, name));
+}
+
+int pgh_sink_remove(const char *dir, const char *name)
+{
+	char *path = pgh_xasprintf("%s/%s", dir, name);
+	int r = unlink(path) < 0 ? -errno : 0;
+
+	free(path);
+	if (r == 0) {
+		path = pgh_xasprintf("%s/" PGH_SINK_SPARE_DIR "/%s", dir, name);
+		(void)unlink(path);
+		free(path);
+	}
+	return r;
 }
 
 /* Spares whose file is gone (removed by hand, or by an empty result). */

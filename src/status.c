@@ -540,17 +540,13 @@ int pgh_status_remove_gone(const char *dir, const struct pgh_config *cfg)
 		qsort(g.enabled, g.n_enabled, sizeof(*g.enabled), pgh_str_cmp_cb);
 	r = table_read(path, &t);
 	for (size_t i = 0; i < g.gone.len; i++) {
-		char *file = pgh_xasprintf("%s/%s" PGH_CSV_EXT, dir, g.gone.items[i]);
+		char *file = pgh_csv_file_name(g.gone.items[i]);
 
 		/* Nothing on the word of a file that is not a status file to the end. */
-		if (r == 0 && unlink(file) == 0) {
-			pgh_info("removed %s: check %s is no longer configured", file,
+		if (r == 0 && pgh_sink_remove(dir, file) == 0) {
+			pgh_info("removed %s/%s: check %s is no longer configured", dir, file,
 			         g.gone.items[i]);
 			n++;
-			free(file);
-			file = pgh_xasprintf("%s/" PGH_SINK_SPARE_DIR "/%s" PGH_CSV_EXT, dir,
-			                     g.gone.items[i]);
-			(void)unlink(file); /* and its spare */
 		}
 		free(file);
 		free(g.gone.items[i]);

@@ -78,7 +78,6 @@ struct pgh_sink {
 	char *dir;
 	char *tmp_name;     /* .name.tmp */
 	char *spare_dir;    /* dir/.spare, or NULL: no spare is kept */
-	char *name;         /* name (the spare's name too) */
 	char *history_dir;  /* dir/history/<history>, or NULL (for messages) */
 	char *history_name; /* <history>: the check's directory under history/ */
 	char *stamp_name;   /* the history copy's file name */
@@ -135,6 +134,9 @@ void pgh_sink_release(struct pgh_sink *s);
 
 /* Remove dir/name and its spare if they exist (a check that now has no findings). */
 void pgh_sink_unlink(uv_loop_t *loop, const char *dir, const char *name);
+
+/* The same, synchronous, at start: 0 when dir/name was there, or -errno. */
+int pgh_sink_remove(const char *dir, const char *name);
 
 /*
  * Remove stale ".*.tmp" files left in dir by a crash, and the spares of
