@@ -286,7 +286,10 @@ static void cred_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		memcpy(cr->ebuf + cr->elen, buf->base, len);
 		cr->elen += len;
 	}
-	explicit_bzero(buf->base, (size_t)(n > 0 ? n : 0));
+	/* On an error or EOF libuv may hand back a buffer it never allocated
+	 * (base NULL); only bytes that were read need wiping. */
+	if (n > 0)
+		explicit_bzero(buf->base, (size_t)n);
 }
 
 /*
