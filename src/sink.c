@@ -453,8 +453,11 @@ static bool sink_publish_spare(struct pgh_sink *s)
 		r = -errno;
 	if (close(fd) < 0 && errno != EINTR)
 		r = -errno;
-	if (r < 0)
+	if (r < 0) {
+		/* Half a copy is no spare, and a full disk wants its blocks. */
+		(void)unlinkat(sfd, name, 0);
 		goto out;
+	}
 	if (renameat2(sfd, name, AT_FDCWD, s->path, RENAME_EXCHANGE) == 0) {
 		/* The spare is now the copy just replaced: kept if reusable. */
 		done = true;
@@ -487,10 +490,11 @@ static void sink_close_work_cb(uv_work_t *w)
 	bool publish;
 	int r;
 
-	if (s->whole && s->publish && s->spare_dir != NULL && sink_publish_spare(s))
-		return;
-	if (s->whole && s->publish)
+	if (s->whole && s->publish) {
+		if (s->spare_dir != NULL && sink_publish_spare(s))
+			return;
 		sink_write_whole(s);
+	}
 	publish = s->publish && s->error == 0 && s->fd >= 0;
 	if (s->fd >= 0) {
 		if (publish && s->fsync && fsync(s->fd) < 0)

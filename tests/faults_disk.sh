@@ -5,6 +5,8 @@
 #         stays up, and after a remount read-write the files are fresh again
 #     (b) full (ENOSPC): the check that fills it is error, no partial or temp
 #         file, the other check's file is complete
+#     (d) full while a small result is rewritten through its spare: the
+#         half-written spare is removed, so status.csv still gets written
 #     (c) removed under a running daemon: the check fails, the daemon stays
 #         up and recovers once the directory exists again
 #
@@ -100,6 +102,23 @@ assert_eq findings "$(snap_get small 2)" "$t: the small check is findings"
 copy_csv "SELECT 'small' AS s, 1 AS n" "$d/small.expected" || die "reference COPY failed"
 assert_files_equal "$d/small.expected" "$out/small.csv" "$t: small.csv is complete (equals COPY)"
 echo "figure: enospc: tmpfs use after the round: $(df -k --output=used "$d/mnt" | tail -n 1 | tr -d ' ') kB of 1024"
+
+# (d) a full file system under a result small enough for a spare (history
+# = 0, under 256 KiB): about 64 KiB free, a 150 kB result.
+scenario enospc-spare
+mount_tmpfs "$d/mnt" size=1m
+out=$d/mnt/out
+mkdir -p "$out"
+write_config "$conf" "$out" 60s 2
+add_check "$conf" mid "SELECT repeat('x', 1000) AS filler FROM generate_series(1, 150)"
+head -c $((960 * 1024)) /dev/zero >"$d/mnt/filler"
+run_once "$conf" 3 "$t: a result that does not fit makes the round UNKNOWN"
+snapshot "$out"
+assert_eq error "$(snap_get mid 2)" "$t: status.csv is written, and says mid is error"
+assert_contains "$(snap_get mid 5)" "No space left on device" "$t: the error says No space left on device"
+assert_file_absent "$out/mid.csv" "$t: no file for the check"
+assert_file_absent "$out/.spare/mid.csv" "$t: no half-written spare left"
+assert_no_tmp_files "$out" "$t: no .*.tmp file left"
 
 # (c) output_dir removed underneath a running daemon
 scenario removed
