@@ -100,15 +100,14 @@ static void line_error(struct pfile *f, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Repeatable keys grow one item at a time; the list takes ownership of s. */
-static void strlist_add(struct pgh_strlist *l, char *s)
+/* Repeatable keys grow one item at a time. */
+void pgh_strlist_add(struct pgh_strlist *l, char *s)
 {
 	l->items = pgh_xrealloc(l->items, (l->len + 1) * sizeof(*l->items));
 	l->items[l->len++] = s;
 }
 
-/* Frees the items and leaves an empty list behind. */
-static void strlist_free(struct pgh_strlist *l)
+void pgh_strlist_free(struct pgh_strlist *l)
 {
 	for (size_t i = 0; i < l->len; i++)
 		free(l->items[i]);
@@ -506,7 +505,7 @@ static int set_value(struct pfile *f, const struct opt *o, void *field, const ch
 	case OPT_STRING:
 		return set_string(f, o, field, value);
 	case OPT_STRLIST:
-		strlist_add(field, pgh_xstrdup(value));
+		pgh_strlist_add(field, pgh_xstrdup(value));
 		return (o->flags & OPT_INCLUDE) ? include_files(f, value) : 0;
 	case OPT_SQL:
 		return set_sql(f, value);
@@ -788,7 +787,7 @@ static void begin_cb(void *ctx, struct pgh_ini_file *ini, const char *path)
 	struct parse *p = ctx;
 	struct pfile *f = pgh_xcalloc(1, sizeof(*f));
 
-	strlist_add(&p->cfg->files, pgh_xstrdup(path));
+	pgh_strlist_add(&p->cfg->files, pgh_xstrdup(path));
 	ini->name = p->cfg->files.items[p->cfg->files.len - 1];
 	f->file_no = (uint32_t)(p->cfg->files.len - 1);
 	f->p = p;
@@ -894,9 +893,9 @@ void pgh_config_free(struct pgh_config *cfg)
 		if (o->type == OPT_STRING)
 			free(*(char **)((char *)cfg + o->offset));
 		else if (o->type == OPT_STRLIST)
-			strlist_free((struct pgh_strlist *)((char *)cfg + o->offset));
+			pgh_strlist_free((struct pgh_strlist *)((char *)cfg + o->offset));
 	}
-	strlist_free(&cfg->files);
+	pgh_strlist_free(&cfg->files);
 	free(cfg->path);
 	free(cfg);
 }

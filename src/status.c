@@ -522,8 +522,7 @@ static void gone_row_cb(char **row, void *arg)
 	    (g->n_enabled > 0 &&
 	     bsearch(&name, g->enabled, g->n_enabled, sizeof(*g->enabled), pgh_str_cmp_cb) != NULL))
 		return;
-	g->gone.items = pgh_xrealloc(g->gone.items, (g->gone.len + 1) * sizeof(char *));
-	g->gone.items[g->gone.len++] = pgh_xstrdup(name);
+	pgh_strlist_add(&g->gone, pgh_xstrdup(name));
 }
 
 int pgh_status_remove_gone(const char *dir, const struct pgh_config *cfg)
@@ -549,9 +548,8 @@ int pgh_status_remove_gone(const char *dir, const struct pgh_config *cfg)
 			n++;
 		}
 		free(file);
-		free(g.gone.items[i]);
 	}
-	free(g.gone.items);
+	pgh_strlist_free(&g.gone);
 	free(g.enabled);
 	table_free(&t);
 	free(path);

@@ -44,6 +44,12 @@ struct pgh_strlist {
 	size_t len;
 };
 
+/* Append s, which the list takes over. */
+void pgh_strlist_add(struct pgh_strlist *l, char *s);
+
+/* Free the items and leave an empty list behind. */
+void pgh_strlist_free(struct pgh_strlist *l);
+
 /* One [check:NAME] section, after merging every section of that name. */
 struct pgh_check {
 	char *name;       /* [A-Za-z0-9_.-]+ */
