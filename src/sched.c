@@ -148,35 +148,48 @@ static int slot_name_cmp_cb(const void *a, const void *b)
 	return strcmp((*x)->check->name, (*y)->check->name);
 }
 
+/* The slots sorted by check name (one spare entry: never a NULL array). */
+static struct pgh_slot **slots_by_name(struct pgh_sched *s)
+{
+	struct pgh_slot **by_name = pgh_xcalloc(s->n_slots + 1, sizeof(*by_name));
+
+	for (size_t i = 0; i < s->n_slots; i++)
+		by_name[i] = &s->slots[i];
+	qsort(by_name, s->n_slots, sizeof(*by_name), slot_name_cmp_cb);
+	return by_name;
+}
+
+static struct pgh_slot *slot_find(struct pgh_slot **by_name, size_t n, const char *name)
+{
+	struct pgh_check key_check = {.name = (char *)name};
+	struct pgh_slot key_slot = {.check = &key_check}, *key = &key_slot, **found;
+
+	found = bsearch(&key, by_name, n, sizeof(*by_name), slot_name_cmp_cb);
+	return found != NULL ? *found : NULL;
+}
+
 struct since_seed {
-	struct pgh_slot **by_name; /* sorted */
+	struct pgh_slot **by_name;
 	size_t n;
 };
 
 static void since_seed_cb(void *arg, const char *check, enum pgh_check_state st, uint64_t since_ms)
 {
 	struct since_seed *seed = arg;
-	struct pgh_check key_check = {.name = (char *)check};
-	struct pgh_slot key_slot = {.check = &key_check}, *key = &key_slot, **found;
+	struct pgh_slot *slot = slot_find(seed->by_name, seed->n, check);
 
-	found = seed->n > 0 ? bsearch(&key, seed->by_name, seed->n, sizeof(*seed->by_name),
-	                              slot_name_cmp_cb)
-	                    : NULL;
-	if (found == NULL || since_ms == 0)
+	if (slot == NULL || since_ms == 0)
 		return;
-	(*found)->shown = st;
-	(*found)->has_shown = true;
-	(*found)->since_ms = since_ms;
+	slot->shown = st;
+	slot->has_shown = true;
+	slot->since_ms = since_ms;
 }
 
 /* since survives a restart: the previous status.csv says it. */
 static void sched_read_since(struct pgh_sched *s)
 {
-	struct since_seed seed = {.by_name = pgh_xcalloc(s->n_slots + 1, sizeof(*seed.by_name))};
+	struct since_seed seed = {.by_name = slots_by_name(s), .n = s->n_slots};
 
-	for (size_t i = 0; i < s->n_slots; i++)
-		seed.by_name[seed.n++] = &s->slots[i];
-	qsort(seed.by_name, seed.n, sizeof(*seed.by_name), slot_name_cmp_cb);
 	if (pgh_status_read_since(s->cfg->output_dir, since_seed_cb, &seed) == -EINVAL)
 		for (size_t i = 0; i < s->n_slots; i++) { /* not a status file's word */
 			s->slots[i].has_shown = false;
@@ -675,25 +688,25 @@ bool pgh_sched_idle(const struct pgh_sched *s)
 
 void pgh_sched_adopt(struct pgh_sched *dst, struct pgh_sched *src)
 {
-	for (size_t i = 0; i < dst->n_slots; i++) {
-		for (size_t j = 0; j < src->n_slots; j++) {
-			struct pgh_slot *from = &src->slots[j];
+	struct pgh_slot **by_name = slots_by_name(src);
 
-			if (!from->has_result ||
-			    strcmp(from->check->name, dst->slots[i].check->name) != 0)
-				continue;
-			pgh_result_move(&dst->slots[i].last, &from->last);
-			dst->slots[i].has_result = true;
-			dst->slots[i].shown = from->shown;
-			dst->slots[i].has_shown = from->has_shown;
-			dst->slots[i].since_ms = from->since_ms;
-			dst->slots[i].history = from->history;
-			dst->slots[i].n_history = from->n_history;
-			from->history = NULL;
-			from->has_result = false;
-			break;
-		}
+	for (size_t i = 0; i < dst->n_slots; i++) {
+		struct pgh_slot *to = &dst->slots[i];
+		struct pgh_slot *from = slot_find(by_name, src->n_slots, to->check->name);
+
+		if (from == NULL || !from->has_result)
+			continue;
+		pgh_result_move(&to->last, &from->last);
+		to->has_result = true;
+		to->shown = from->shown;
+		to->has_shown = from->has_shown;
+		to->since_ms = from->since_ms;
+		to->history = from->history;
+		to->n_history = from->n_history;
+		from->history = NULL;
+		from->has_result = false;
 	}
+	free(by_name);
 	dst->round_no = src->round_no;
 }
 

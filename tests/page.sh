@@ -1,8 +1,9 @@
 #!/bin/bash
 # The output directory people look at:
 #  1. status.csv's since: set when a check enters its state, kept while the
-#     state holds, moved when it changes, kept across a restart; `pghealthd
-#     status` shows it as an age; the textfile has it as a metric
+#     state holds, moved when it changes, kept across a reload and a
+#     restart; `pghealthd status` shows it as an age; the textfile has it as
+#     a metric; a reload keeps the page's trend of the runs before it
 #  2. [run] html_file, rendered by a real browser (Debian's chromium,
 #     headless): every check is in the DOM, its error and hostile values are
 #     text (no element is made from data), findings link to their CSV, the
@@ -35,7 +36,7 @@ pgsql -c "CREATE TABLE page_flip (a int)"
 # ===========================================================================
 conf=$work/since.ini
 out=$work/out-since
-write_config "$conf" "$out" 300ms 2 prometheus_file=pghealthd.prom
+write_config "$conf" "$out" 300ms 2 prometheus_file=pghealthd.prom html_file=index.html
 add_check "$conf" flip "SELECT a FROM page_flip"
 add_check "$conf" steady "SELECT 1 AS one"
 start_daemon "$conf" "$work/since.log"
@@ -56,6 +57,22 @@ assert_eq "$s_steady" "$(since_of "$out" steady)" "another check's since is unto
 assert_contains "$(cat "$out/pghealthd.prom")" \
 	"pghealthd_check_state_since_timestamp_seconds{check=\"flip\",severity=\"info\"} $(date -d "$s_flip2" +%s)." \
 	"the textfile has since as a metric"
+# The fewest runs any check's trend on the page shows.
+trend_runs() {
+	grep -o 'rows of the latest [0-9]* runs' "$out/index.html" | awk '{ print $5 }' | sort -n | head -n 1
+}
+wait_for 5000 bash -c "[ \"\$(grep -o 'rows of the latest [0-9]* runs' '$out/index.html' | wc -l)\" = 2 ]" ||
+	fail "both checks have a trend"
+n_before=$(trend_runs)
+kill -HUP "$dpid"
+wait_for 5000 log_has "$work/since.log" "configuration reloaded" || fail "the reload is applied"
+r1=$(grep -c 'round [0-9]*:' "$work/since.log" || true)
+wait_for 5000 bash -c "[ \$(grep -c 'round [0-9]*:' '$work/since.log') -ge $((r1 + 2)) ]" ||
+	fail "two rounds after the reload"
+assert_eq "$s_flip2" "$(since_of "$out" flip)" "since survives a reload"
+assert_eq "$s_steady" "$(since_of "$out" steady)" "since survives a reload (steady)"
+assert_le "$((n_before < 30 ? n_before + 1 : 30))" "$(trend_runs)" \
+	"the page's trend keeps the runs before a reload ($n_before before it)"
 stop_daemon "$dpid" 3000 "since" "$work/since.log"
 run_once "$conf" 0 "a round after a restart"
 assert_eq "$s_flip2" "$(since_of "$out" flip)" "since survives a restart"
