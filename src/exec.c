@@ -390,7 +390,7 @@ static void exec_job_done_cb(struct pgh_job *job)
 
 	pgh_result_move(&x->result, &job->result);
 	pgh_job_free(job);
-	ok = x->result.state != PGH_CHECK_ERROR && x->result.state != PGH_CHECK_TIMEOUT;
+	ok = !pgh_state_failed(x->result.state);
 	if (ok && x->return_results && !x->command && exec_start_lookup(x))
 		return;
 	pgh_pool_close(x->pool, exec_pool_closed_cb, x);
@@ -586,7 +586,7 @@ static int exec_run(struct exec *x)
 	uv_run(&x->loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&x->loop) != 0)
 		pgh_bug("exec: handles left open at exit");
-	if (x->result.state == PGH_CHECK_ERROR || x->result.state == PGH_CHECK_TIMEOUT)
+	if (pgh_state_failed(x->result.state))
 		return exec_fail(x, PGH_EXEC_FAILED,
 		                 x->result.error != NULL ? x->result.error : "query failed");
 	if (spool_settle(x) != 0)

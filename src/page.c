@@ -3,15 +3,12 @@
  * nothing: it writes what the scheduler's entries say.
  */
 #include <csv.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pghealthd/common.h"
 #include "pghealthd/page.h"
-
-static const char *const verdict_names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
 static const char style[] =
     "body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}"
@@ -76,25 +73,6 @@ static void put_text(struct pgh_sink *sink, const char *s)
 	pgh_html_escape(sink, s, strlen(s));
 }
 
-static void putf(struct pgh_sink *sink, const char *fmt, ...) PGH_PRINTF(2, 3);
-
-/* Formatted, of any length (the sink reserves what it takes). */
-static void putf(struct pgh_sink *sink, const char *fmt, ...)
-{
-	va_list ap, again;
-	int n;
-
-	va_start(ap, fmt);
-	va_copy(again, ap);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	if (n > 0) {
-		vsnprintf(pgh_sink_reserve(sink, (size_t)n + 1), (size_t)n + 1, fmt, again);
-		pgh_sink_commit(sink, (size_t)n);
-	}
-	va_end(again);
-	va_end(ap);
-}
-
 /* len, or less so that text[0..len) does not end inside a UTF-8 sequence. */
 static size_t utf8_cut(const char *text, size_t len)
 {
@@ -103,36 +81,27 @@ static size_t utf8_cut(const char *text, size_t len)
 	return len;
 }
 
-static bool has_findings(enum pgh_check_state st)
-{
-	return st == PGH_CHECK_FINDINGS || st == PGH_CHECK_TRUNCATED;
-}
-
 /* The verdict and the round, at the top. */
 static void page_head(struct pgh_sink *sink, const struct pgh_status_entry *e, size_t n,
                       const struct pgh_page_info *x)
 {
-	unsigned ok = 0, findings = 0, failed = 0, skipped = 0;
+	struct pgh_status_counts c = pgh_status_count(e, n);
 	int v = x->verdict >= 0 && x->verdict <= 3 ? x->verdict : 3;
 	char at[40];
 
-	for (size_t i = 0; i < n; i++) {
-		ok += e[i].state == PGH_CHECK_OK;
-		findings += has_findings(e[i].state);
-		failed += e[i].state == PGH_CHECK_ERROR || e[i].state == PGH_CHECK_TIMEOUT;
-		skipped += e[i].state == PGH_CHECK_SKIPPED;
-	}
 	pgh_format_iso8601_ms(x->round_end_ms, at, sizeof(at));
 	put(sink, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-	putf(sink, "<meta http-equiv=\"refresh\" content=\"%" PRIu64 "\">\n",
-	     x->interval_ms >= 1000 ? x->interval_ms / 1000 : 1);
-	putf(sink, "<title>pghealthd: %s</title>\n<style>%s</style></head>\n<body>\n",
-	     verdict_names[v], style);
-	putf(sink,
-	     "<header class=\"v%d\"><h1>%s</h1><p>%zu checks: %u ok, %u with findings, "
-	     "%u failed, %u skipped &middot; round ended %s in %" PRIu64 " ms</p></header>\n",
-	     v, verdict_names[v], n, ok, findings, failed, skipped, at, x->round_duration_ms);
+	pgh_sink_printf(sink, "<meta http-equiv=\"refresh\" content=\"%" PRIu64 "\">\n",
+	                x->interval_ms >= 1000 ? x->interval_ms / 1000 : 1);
+	pgh_sink_printf(sink, "<title>pghealthd: %s</title>\n<style>%s</style></head>\n<body>\n",
+	                pgh_verdict_str(v), style);
+	pgh_sink_printf(
+	    sink,
+	    "<header class=\"v%d\"><h1>%s</h1><p>%zu checks: %zu ok, %zu with findings, "
+	    "%zu failed, %zu skipped &middot; round ended %s in %" PRIu64 " ms</p></header>\n",
+	    v, pgh_verdict_str(v), n, c.ok, c.findings, c.failed, c.skipped, at,
+	    x->round_duration_ms);
 }
 
 /* The row counts of the latest runs as a line, highest at the top. */
@@ -145,14 +114,15 @@ static void sparkline(struct pgh_sink *sink, const struct pgh_status_entry *e)
 	for (unsigned i = 0; i < e->n_history; i++)
 		if (e->history[i] > max)
 			max = e->history[i];
-	putf(sink,
-	     "<svg width=\"90\" height=\"20\" viewBox=\"0 0 90 20\" role=\"img\" "
-	     "aria-label=\"rows of the latest %u runs\"><polyline fill=\"none\" "
-	     "stroke=\"currentColor\" stroke-width=\"1.5\" points=\"",
-	     e->n_history);
+	pgh_sink_printf(sink,
+	                "<svg width=\"90\" height=\"20\" viewBox=\"0 0 90 20\" role=\"img\" "
+	                "aria-label=\"rows of the latest %u runs\"><polyline fill=\"none\" "
+	                "stroke=\"currentColor\" stroke-width=\"1.5\" points=\"",
+	                e->n_history);
 	for (unsigned i = 0; i < e->n_history; i++)
-		putf(sink, "%s%.1f,%.1f", i > 0 ? " " : "", 89.0 * i / (e->n_history - 1),
-		     18.0 - 16.0 * e->history[i] / max + 1.0);
+		pgh_sink_printf(sink, "%s%.1f,%.1f", i > 0 ? " " : "",
+		                89.0 * i / (e->n_history - 1),
+		                18.0 - 16.0 * e->history[i] / max + 1.0);
 	put(sink, "\"/></svg>");
 }
 
@@ -167,7 +137,7 @@ static void check_row(struct pgh_sink *sink, const struct pgh_status_entry *e, u
 		pgh_format_iso8601_ms(e->since_ms, iso, sizeof(iso));
 	}
 	put(sink, "<tr><td>");
-	if (has_findings(e->state) && r->preview != NULL) {
+	if (pgh_state_has_findings(e->state) && r->preview != NULL) {
 		put(sink, "<a href=\"#c-");
 		put_text(sink, e->check);
 		put(sink, "\">");
@@ -176,13 +146,14 @@ static void check_row(struct pgh_sink *sink, const struct pgh_status_entry *e, u
 	} else {
 		put_text(sink, e->check);
 	}
-	putf(sink, "</td><td><span class=\"s s-%s\">%s</span></td><td>%s</td>", st, st,
-	     pgh_severity_str(e->severity));
-	putf(sink, "<td class=\"n\">%" PRIu64 "</td><td>", r->rows);
+	pgh_sink_printf(sink, "</td><td><span class=\"s s-%s\">%s</span></td><td>%s</td>", st, st,
+	                pgh_severity_str(e->severity));
+	pgh_sink_printf(sink, "<td class=\"n\">%" PRIu64 "</td><td>", r->rows);
 	sparkline(sink, e);
-	putf(sink,
-	     "</td><td class=\"n\">%" PRIu64 " ms</td><td title=\"%s\">%s</td><td class=\"err\">",
-	     r->duration_ms, iso, age);
+	pgh_sink_printf(sink,
+	                "</td><td class=\"n\">%" PRIu64
+	                " ms</td><td title=\"%s\">%s</td><td class=\"err\">",
+	                r->duration_ms, iso, age);
 	if (r->error != NULL) {
 		size_t len = strlen(r->error);
 
@@ -255,7 +226,7 @@ static void check_section(struct pgh_sink *sink, const struct pgh_status_entry *
 	put_text(sink, e->check);
 	put(sink, "\"><h2>");
 	put_text(sink, e->check);
-	putf(sink, " <small>%" PRIu64 " rows</small></h2>\n", r->rows);
+	pgh_sink_printf(sink, " <small>%" PRIu64 " rows</small></h2>\n", r->rows);
 	if (x->links && r->file != NULL) {
 		put(sink, "<p><a href=\"");
 		put_text(sink, r->file);
@@ -275,10 +246,10 @@ static void check_section(struct pgh_sink *sink, const struct pgh_status_entry *
 	put(sink, "</table></div>\n");
 	shown = p.row > 0 ? p.row - 1 : 0;
 	if (shown < r->rows)
-		putf(sink,
-		     "<p><small>the first %zu of %" PRIu64
-		     " rows; the CSV has them all</small></p>\n",
-		     shown, r->rows);
+		pgh_sink_printf(sink,
+		                "<p><small>the first %zu of %" PRIu64
+		                " rows; the CSV has them all</small></p>\n",
+		                shown, r->rows);
 	put(sink, "</section>\n");
 }
 
@@ -286,9 +257,9 @@ static void check_section(struct pgh_sink *sink, const struct pgh_status_entry *
  * the rest; configuration order within each. */
 static int rank(const struct pgh_status_entry *e)
 {
-	if (e->state == PGH_CHECK_ERROR || e->state == PGH_CHECK_TIMEOUT)
+	if (pgh_state_failed(e->state))
 		return 0;
-	if (has_findings(e->state))
+	if (pgh_state_has_findings(e->state))
 		return 3 - (int)e->severity; /* critical 1, warning 2, info 3 */
 	return e->state == PGH_CHECK_SKIPPED ? 4 : 5;
 }

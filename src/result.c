@@ -18,6 +18,16 @@ const char *pgh_check_state_str(enum pgh_check_state st)
 	return pgh_enum_name(state_names, PGH_ARRAY_LEN(state_names), (unsigned)st);
 }
 
+bool pgh_state_has_findings(enum pgh_check_state st)
+{
+	return st == PGH_CHECK_FINDINGS || st == PGH_CHECK_TRUNCATED;
+}
+
+bool pgh_state_failed(enum pgh_check_state st)
+{
+	return st == PGH_CHECK_ERROR || st == PGH_CHECK_TIMEOUT;
+}
+
 void pgh_result_clear(struct pgh_result *r)
 {
 	free(r->file);

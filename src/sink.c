@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +246,22 @@ void pgh_sink_append(struct pgh_sink *s, const void *p, size_t n)
 {
 	memcpy(pgh_sink_reserve(s, n), p, n);
 	pgh_sink_commit(s, n);
+}
+
+void pgh_sink_printf(struct pgh_sink *s, const char *fmt, ...)
+{
+	va_list ap, again;
+	int n;
+
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n > 0) {
+		vsnprintf(pgh_sink_reserve(s, (size_t)n + 1), (size_t)n + 1, fmt, again);
+		pgh_sink_commit(s, (size_t)n);
+	}
+	va_end(again);
+	va_end(ap);
 }
 
 void pgh_sink_finish(struct pgh_sink *s, bool publish, pgh_sink_done_cb done_cb)

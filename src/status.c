@@ -4,7 +4,6 @@
 #include <csv.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -76,43 +75,51 @@ static void plugin_names(FILE *out, const struct pgh_status_entry *e, size_t n, 
 		fprintf(out, " and %zu more", total - shown);
 }
 
-static bool has_findings(const struct pgh_status_entry *e)
-{
-	return e->state == PGH_CHECK_FINDINGS || e->state == PGH_CHECK_TRUNCATED;
-}
-
 static bool is_critical(const struct pgh_status_entry *e)
 {
-	return has_findings(e) && e->severity == PGH_SEV_CRITICAL;
+	return pgh_state_has_findings(e->state) && e->severity == PGH_SEV_CRITICAL;
 }
 
 static bool is_warning(const struct pgh_status_entry *e)
 {
-	return has_findings(e) && e->severity == PGH_SEV_WARNING;
+	return pgh_state_has_findings(e->state) && e->severity == PGH_SEV_WARNING;
 }
 
 static bool is_failed(const struct pgh_status_entry *e)
 {
-	return e->state == PGH_CHECK_ERROR || e->state == PGH_CHECK_TIMEOUT;
+	return pgh_state_failed(e->state);
+}
+
+const char *pgh_verdict_str(int verdict)
+{
+	return verdict_names[verdict >= 0 && verdict <= 3 ? verdict : 3];
+}
+
+struct pgh_status_counts pgh_status_count(const struct pgh_status_entry *e, size_t n)
+{
+	struct pgh_status_counts c = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		c.ok += e[i].state == PGH_CHECK_OK;
+		c.findings += pgh_state_has_findings(e[i].state);
+		c.failed += pgh_state_failed(e[i].state);
+		c.skipped += e[i].state == PGH_CHECK_SKIPPED;
+	}
+	return c;
 }
 
 void pgh_status_plugin_line(FILE *out, const struct pgh_status_entry *e, size_t n, int verdict,
                             uint64_t duration_ms)
 {
-	size_t ok = 0, findings = 0, failed = 0;
+	struct pgh_status_counts c = pgh_status_count(e, n);
 
-	for (size_t i = 0; i < n; i++) {
-		ok += e[i].state == PGH_CHECK_OK;
-		findings += has_findings(&e[i]);
-		failed += is_failed(&e[i]);
-	}
 	fprintf(out, "PGHEALTHD %s - %zu checks: %zu ok, %zu with findings, %zu failed",
-	        verdict_names[verdict & 3], n, ok, findings, failed);
+	        pgh_verdict_str(verdict), n, c.ok, c.findings, c.failed);
 	plugin_names(out, e, n, "; critical: ", is_critical);
 	plugin_names(out, e, n, "; warning: ", is_warning);
 	plugin_names(out, e, n, "; failed: ", is_failed);
-	fprintf(out, " | checks=%zu ok=%zu findings=%zu failed=%zu duration=%.3fs\n", n, ok,
-	        findings, failed, (double)duration_ms / 1000.0);
+	fprintf(out, " | checks=%zu ok=%zu findings=%zu failed=%zu duration=%.3fs\n", n, c.ok,
+	        c.findings, c.failed, (double)duration_ms / 1000.0);
 }
 
 int pgh_status_verdict(const struct pgh_status_entry *e, size_t n)
@@ -120,14 +127,11 @@ int pgh_status_verdict(const struct pgh_status_entry *e, size_t n)
 	bool critical = false, unknown = false, warning = false;
 
 	for (size_t i = 0; i < n; i++) {
-		bool findings =
-		    e[i].state == PGH_CHECK_FINDINGS || e[i].state == PGH_CHECK_TRUNCATED;
-
-		if (e[i].state == PGH_CHECK_ERROR || e[i].state == PGH_CHECK_TIMEOUT)
+		if (is_failed(&e[i]))
 			unknown = true;
-		else if (findings && e[i].severity == PGH_SEV_CRITICAL)
+		else if (is_critical(&e[i]))
 			critical = true;
-		else if (findings && e[i].severity == PGH_SEV_WARNING)
+		else if (is_warning(&e[i]))
 			warning = true;
 	}
 	if (critical)
@@ -141,25 +145,7 @@ int pgh_status_verdict(const struct pgh_status_entry *e, size_t n)
 
 static void prom_header(struct pgh_sink *sink, const char *name, const char *type, const char *help)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-
-	pgh_sink_append(sink, buf, (size_t)n);
-}
-
-static void prom_line(struct pgh_sink *sink, const char *fmt, ...) PGH_PRINTF(2, 3);
-
-static void prom_line(struct pgh_sink *sink, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		pgh_sink_append(sink, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	pgh_sink_printf(sink, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* One metric family over every check; labels are safe: names are [A-Za-z0-9_.-]. */
@@ -169,30 +155,29 @@ static void prom_checks(struct pgh_sink *sink, const struct pgh_status_entry *e,
 	prom_header(sink, metric, type, help);
 	for (size_t i = 0; i < n; i++) {
 		const struct pgh_result *r = e[i].result;
-		bool failed = e[i].state == PGH_CHECK_ERROR || e[i].state == PGH_CHECK_TIMEOUT;
-		bool findings =
-		    e[i].state == PGH_CHECK_FINDINGS || e[i].state == PGH_CHECK_TRUNCATED;
+		bool failed = pgh_state_failed(e[i].state);
+		bool findings = pgh_state_has_findings(e[i].state);
 
-		prom_line(sink, "%s{check=\"%s\",severity=\"%s\"} ", metric, e[i].check,
-		          pgh_severity_str(e[i].severity));
+		pgh_sink_printf(sink, "%s{check=\"%s\",severity=\"%s\"} ", metric, e[i].check,
+		                pgh_severity_str(e[i].severity));
 		switch (which) {
 		case 0:
-			prom_line(sink, "%d\n", failed ? 0 : 1);
+			pgh_sink_printf(sink, "%d\n", failed ? 0 : 1);
 			break;
 		case 1:
-			prom_line(sink, "%.3f\n", (double)r->duration_ms / 1000.0);
+			pgh_sink_printf(sink, "%.3f\n", (double)r->duration_ms / 1000.0);
 			break;
 		case 2:
-			prom_line(sink, "%" PRIu64 "\n", r->rows);
+			pgh_sink_printf(sink, "%" PRIu64 "\n", r->rows);
 			break;
 		case 3:
-			prom_line(sink, "%d\n", findings ? 1 : 0);
+			pgh_sink_printf(sink, "%d\n", findings ? 1 : 0);
 			break;
 		case 4:
-			prom_line(sink, "%.3f\n", (double)r->started_ms / 1000.0);
+			pgh_sink_printf(sink, "%.3f\n", (double)r->started_ms / 1000.0);
 			break;
 		default:
-			prom_line(sink, "%.3f\n", (double)e[i].since_ms / 1000.0);
+			pgh_sink_printf(sink, "%.3f\n", (double)e[i].since_ms / 1000.0);
 			break;
 		}
 	}
@@ -214,31 +199,31 @@ void pgh_status_render_prom(struct pgh_sink *sink, const struct pgh_status_entry
 	prom_checks(sink, e, n, "pghealthd_check_state_since_timestamp_seconds", "gauge",
 	            "Unix time when the check entered its current state.", 5);
 	prom_header(sink, "pghealthd_rounds_total", "counter", "Rounds completed.");
-	prom_line(sink, "pghealthd_rounds_total %" PRIu64 "\n", x->rounds);
+	pgh_sink_printf(sink, "pghealthd_rounds_total %" PRIu64 "\n", x->rounds);
 	prom_header(sink, "pghealthd_round_duration_seconds", "gauge",
 	            "Wall time of the latest round.");
-	prom_line(sink, "pghealthd_round_duration_seconds %.3f\n",
-	          (double)x->round_duration_ms / 1000.0);
+	pgh_sink_printf(sink, "pghealthd_round_duration_seconds %.3f\n",
+	                (double)x->round_duration_ms / 1000.0);
 	prom_header(sink, "pghealthd_round_timestamp_seconds", "gauge",
 	            "Unix time when the latest round completed.");
-	prom_line(sink, "pghealthd_round_timestamp_seconds %.3f\n",
-	          (double)x->round_end_ms / 1000.0);
+	pgh_sink_printf(sink, "pghealthd_round_timestamp_seconds %.3f\n",
+	                (double)x->round_end_ms / 1000.0);
 	prom_header(sink, "pghealthd_round_verdict", "gauge",
 	            "The latest round's verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
-	prom_line(sink, "pghealthd_round_verdict %d\n", x->verdict);
+	pgh_sink_printf(sink, "pghealthd_round_verdict %d\n", x->verdict);
 	prom_header(sink, "pghealthd_pool_connections", "gauge",
 	            "Connections to the cluster, by state.");
-	prom_line(sink, "pghealthd_pool_connections{state=\"open\"} %u\n", x->conns_open);
-	prom_line(sink, "pghealthd_pool_connections{state=\"busy\"} %u\n", x->conns_busy);
+	pgh_sink_printf(sink, "pghealthd_pool_connections{state=\"open\"} %u\n", x->conns_open);
+	pgh_sink_printf(sink, "pghealthd_pool_connections{state=\"busy\"} %u\n", x->conns_busy);
 	prom_header(sink, "pghealthd_pool_connections_peak", "gauge",
 	            "Most connections open at once since start.");
-	prom_line(sink, "pghealthd_pool_connections_peak %u\n", x->conns_peak);
+	pgh_sink_printf(sink, "pghealthd_pool_connections_peak %u\n", x->conns_peak);
 	prom_header(sink, "pghealthd_pool_connects_total", "counter",
 	            "Connections made (session set up) since start.");
-	prom_line(sink, "pghealthd_pool_connects_total %" PRIu64 "\n", x->connects);
+	pgh_sink_printf(sink, "pghealthd_pool_connects_total %" PRIu64 "\n", x->connects);
 	prom_header(sink, "pghealthd_pool_reconnects_total", "counter",
 	            "Failed connection attempts and lost connections since start.");
-	prom_line(sink, "pghealthd_pool_reconnects_total %" PRIu64 "\n", x->conn_failures);
+	pgh_sink_printf(sink, "pghealthd_pool_reconnects_total %" PRIu64 "\n", x->conn_failures);
 }
 
 /* ---- reading status.csv back (pghealthd status) ----------------------- */

@@ -7,6 +7,7 @@
 #ifndef PGHEALTHD_RESULT_H
 #define PGHEALTHD_RESULT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum pgh_check_state {
@@ -19,6 +20,12 @@ enum pgh_check_state {
 };
 
 const char *pgh_check_state_str(enum pgh_check_state st);
+
+/* Findings: rows were found (all of them, or the first max_rows). */
+bool pgh_state_has_findings(enum pgh_check_state st);
+
+/* Failed: the check gave no answer (error or timeout). */
+bool pgh_state_failed(enum pgh_check_state st);
 
 struct pgh_result {
 	enum pgh_check_state state;

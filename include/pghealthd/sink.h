@@ -120,6 +120,9 @@ void pgh_sink_commit(struct pgh_sink *s, size_t n);
 /* Append bytes (reserve + copy + commit). */
 void pgh_sink_append(struct pgh_sink *s, const void *p, size_t n);
 
+/* Append formatted text, of any length. */
+void pgh_sink_printf(struct pgh_sink *s, const char *fmt, ...) PGH_PRINTF(2, 3);
+
 /* True while the producer should pause: both buffers are full. */
 static inline bool pgh_sink_full(const struct pgh_sink *s)
 {

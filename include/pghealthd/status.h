@@ -51,6 +51,16 @@ void pgh_status_render_prom(struct pgh_sink *sink, const struct pgh_status_entry
  */
 int pgh_status_verdict(const struct pgh_status_entry *e, size_t n);
 
+/* A verdict's name: "OK", "WARNING", "CRITICAL", "UNKNOWN". */
+const char *pgh_verdict_str(int verdict);
+
+/* How many checks are in each kind of state (as the summaries say). */
+struct pgh_status_counts {
+	size_t ok, findings, failed, skipped;
+};
+
+struct pgh_status_counts pgh_status_count(const struct pgh_status_entry *e, size_t n);
+
 /*
  * The Nagios/Icinga plugin output of `once`, one line:
  * "PGHEALTHD CRITICAL - 4 checks: 1 ok, 2 with findings, 1 failed;
