@@ -12,14 +12,20 @@
  *  - when libpq closes the socket itself (EOF, failure) the poll handle is
  *    stopped at once, before any other socket can reuse the fd number;
  *  - a connection with a cancel request in flight is not reused until the
- *    cancel job has finished.
+ *    cancel job has finished;
+ *  - a closed session keeps its slot until the server closes the socket:
+ *    a backend stays in pg_stat_activity, and counts against the role's
+ *    CONNECTION LIMIT, until it has exited, and PostgreSQL closes the
+ *    socket only then (a "synchronous close").
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "pghealthd/log.h"
@@ -168,8 +174,91 @@ static void conn_arm(struct pgh_conn *c)
 		conn_lost(c, r == -EBADF ? "connection has no socket" : uv_strerror(r));
 }
 
+/* How long a closed session may keep its slot waiting for the server. */
+#define LINGER_MS 1000
+
+static void linger_close_cb(uv_handle_t *h)
+{
+	struct pgh_conn *c = h->data;
+	int fd;
+
+	if (uv_fileno(h, &fd) == 0)
+		close(fd);
+	free(h);
+	c->handles--;
+	conn_free_if_closed(c);
+}
+
+/* The session is over on the server too (or we stop waiting): its slot is free. */
+static void linger_end(struct pgh_conn *c)
+{
+	struct pgh_pool *p = c->pool;
+
+	uv_poll_stop(c->linger);
+	uv_close((uv_handle_t *)c->linger, linger_close_cb);
+	c->linger = NULL;
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, timer_close_cb);
+	p->n_lingering--;
+	pool_dispatch(p);
+}
+
+static void linger_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct pgh_conn *c = h->data;
+	char buf[512];
+	ssize_t n;
+	int fd;
+
+	(void)events;
+	if (status == 0 && uv_fileno((uv_handle_t *)h, &fd) == 0) {
+		/* What the server still sends (a TLS alert) until end of file. */
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+	}
+	linger_end(c);
+}
+
+static void linger_timeout_cb(uv_timer_t *t)
+{
+	struct pgh_conn *c = t->data;
+
+	pgh_debug("conn %u: the server kept the closed session over %d ms", c->id, LINGER_MS);
+	linger_end(c);
+}
+
+/*
+ * Keep a copy of an established session's socket across PQfinish(), and
+ * hold its slot until the server closes it.  False when there is nothing
+ * to wait for.
+ */
+static bool linger_start(struct pgh_conn *c)
+{
+	int fd = -1;
+
+	if (PQstatus(c->pg) == CONNECTION_OK && PQsocket(c->pg) >= 0)
+		fd = fcntl(PQsocket(c->pg), F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	c->linger = pgh_xmalloc(sizeof(*c->linger));
+	if (uv_poll_init(c->pool->loop, c->linger, fd) < 0) {
+		free(c->linger);
+		c->linger = NULL;
+		close(fd);
+		return false;
+	}
+	c->linger->data = c;
+	c->handles++;
+	c->pool->n_lingering++;
+	return true;
+}
+
 void conn_close(struct pgh_conn *c)
 {
+	bool linger;
+
 	if (c->state == PGH_CONN_CLOSING)
 		return;
 	conn_set_state(c, PGH_CONN_CLOSING);
@@ -177,11 +266,17 @@ void conn_close(struct pgh_conn *c)
 		pgh_cred_cancel(pool_cred(c->pool), &c->cred_wait);
 	c->cred_waiting = false;
 	conn_unwatch(c);
+	linger = c->pg != NULL && linger_start(c);
 	if (c->pg != NULL)
-		PQfinish(c->pg);
+		PQfinish(c->pg); /* sends Terminate and closes libpq's socket */
 	c->pg = NULL;
 	uv_timer_stop(&c->timer);
-	uv_close((uv_handle_t *)&c->timer, timer_close_cb);
+	if (linger) {
+		uv_poll_start(c->linger, UV_READABLE | UV_DISCONNECT, linger_poll_cb);
+		uv_timer_start(&c->timer, linger_timeout_cb, LINGER_MS, 0);
+	} else {
+		uv_close((uv_handle_t *)&c->timer, timer_close_cb);
+	}
 	pgh_pipeline_clear(&c->pipe);
 }
 
@@ -348,8 +443,8 @@ void conn_open(struct pgh_pool *p, const char *database)
 	c->wave = p->wave;
 	c->fd = -1;
 	p->conns[p->n_conns++] = c;
-	if (p->n_conns > p->stats.peak)
-		p->stats.peak = p->n_conns;
+	if (pool_used(p) > p->stats.peak)
+		p->stats.peak = pool_used(p);
 	uv_timer_init(p->loop, &c->timer);
 	c->timer.data = c;
 	c->handles = 1;

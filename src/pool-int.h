@@ -14,17 +14,19 @@ struct pgh_conn {
 	unsigned id;
 	enum pgh_conn_state state;
 	PGconn *pg;
-	uv_poll_t *poll;  /* NULL while libpq has no socket */
-	int fd;           /* the socket poll watches, or -1 */
-	int armed;        /* the events poll was last started with */
-	uv_timer_t timer; /* CONNECTING: deadline; IDLE: idle timeout; BUSY: deferred failure */
-	unsigned handles; /* open uv handles; the struct is freed when it drops to 0 */
-	bool flushing;    /* PQflush() returned 1: wait for writable */
-	bool paused;      /* BUSY: the owner asked to stop reading */
-	bool broken;      /* lost or unusable: close on release */
-	bool stale;       /* made with replaced settings: close when next idle */
-	unsigned wave;    /* the pool's attempt wave when this connection opened */
-	char *database;   /* another database than the conninfo's, or NULL */
+	uv_poll_t *poll;   /* NULL while libpq has no socket */
+	int fd;            /* the socket poll watches, or -1 */
+	int armed;         /* the events poll was last started with */
+	uv_timer_t timer;  /* CONNECTING: deadline; IDLE: idle timeout; BUSY: deferred failure;
+	                    * CLOSING: the end of the linger */
+	uv_poll_t *linger; /* CLOSING: the socket kept until the server closes it */
+	unsigned handles;  /* open uv handles; the struct is freed when it drops to 0 */
+	bool flushing;     /* PQflush() returned 1: wait for writable */
+	bool paused;       /* BUSY: the owner asked to stop reading */
+	bool broken;       /* lost or unusable: close on release */
+	bool stale;        /* made with replaced settings: close when next idle */
+	unsigned wave;     /* the pool's attempt wave when this connection opened */
+	char *database;    /* another database than the conninfo's, or NULL */
 	struct pgh_cred_waiter cred_wait; /* NEW: waiting for password_command */
 	bool cred_waiting;
 	uint64_t idle_since; /* uv_now() when it last became idle */
@@ -55,8 +57,9 @@ struct pgh_pool {
 	uv_loop_t *loop;
 	const struct pgh_config *cfg;
 	struct pgh_conn *conns[PGH_MAX_CONNECTIONS_LIMIT];
-	unsigned n_conns;   /* entries of conns[]: every state but CLOSING */
-	unsigned n_closing; /* CLOSING, not freed yet */
+	unsigned n_conns;     /* entries of conns[]: every state but CLOSING */
+	unsigned n_closing;   /* CLOSING, not freed yet */
+	unsigned n_lingering; /* of them, sessions the server has not ended yet */
 	unsigned next_id;
 	struct pgh_request *head, *tail;
 	unsigned n_queued;
@@ -75,6 +78,13 @@ struct pgh_pool {
 	void *closed_arg;
 	struct pgh_cred *cred; /* password_command, made when first needed */
 };
+
+/* Server sessions that count against max_connections: the open ones, and
+ * the closed ones whose backend has not exited yet. */
+static inline unsigned pool_used(const struct pgh_pool *p)
+{
+	return p->n_conns + p->n_lingering;
+}
 
 /* conn.c */
 void conn_open(struct pgh_pool *p, const char *database);

@@ -283,12 +283,14 @@ static void pool_grant(struct pgh_pool *p)
 }
 
 /* A slot for a new connection: free, or given up by an idle connection
- * (which nobody waiting wants: pool_grant() ran first). */
+ * (which nobody waiting wants: pool_grant() ran first).  A closed session
+ * gives its slot back once the server has ended it: then the pool is
+ * dispatched again. */
 static bool pool_make_room(struct pgh_pool *p)
 {
 	struct pgh_conn *victim = NULL, *c;
 
-	if (p->n_conns < p->cfg->max_connections)
+	if (pool_used(p) < p->cfg->max_connections)
 		return true;
 	/* The one idle longest, among those no waiting work wants. */
 	for (unsigned i = 0; i < p->n_conns; i++) {
@@ -300,7 +302,7 @@ static bool pool_make_room(struct pgh_pool *p)
 	if (victim == NULL)
 		return false;
 	conn_close(victim);
-	return true;
+	return pool_used(p) < p->cfg->max_connections;
 }
 
 /*
@@ -333,7 +335,8 @@ static void pool_grow(struct pgh_pool *p, unsigned pending, unsigned working)
 		if (p->retry_at > uv_now(p->loop))
 			return; /* it failed synchronously: back off */
 	}
-	while (p->n_conns < keep && !(working == 0 && pending > 0)) {
+	while (p->n_conns < keep && pool_used(p) < p->cfg->max_connections &&
+	       !(working == 0 && pending > 0)) {
 		conn_open(p, NULL);
 		pending++;
 		if (p->retry_at > uv_now(p->loop))

@@ -9,7 +9,8 @@
 #     databases' findings are written; a database that accepts no
 #     connections and templates are left out; databases / exclude_databases
 #  3. a database created, and one dropped, between two rounds of the daemon
-#  4. 20 databases on a pool of 3: never more than 3 sessions (sampled)
+#  4. 20 databases on a pool of 3: never more than 3 sessions (sampled),
+#     and none refused by the role's CONNECTION LIMIT 3
 #  5. exec --database, and check-config showing each check's scope
 #
 # Run alone: meson test -C build databases
@@ -156,6 +157,9 @@ for c in a b c d; do
 		"scope = database"
 done
 add_check "$conf" cluster_one "SELECT 1 AS one"
+# As a DBA caps a monitoring role: a connection the server still counts
+# (its backend not yet gone) would make the next one fail.
+pgsql -c "ALTER ROLE $role CONNECTION LIMIT 3"
 start_daemon "$conf" "$work/many.log"
 peak=0
 t_end=$(($(now_ms) + 3500))
@@ -168,6 +172,8 @@ snapshot "$out"
 stop_daemon "$dpid" 3000 "20 databases" "$work/many.log"
 echo "figure: peak sessions of pghealthd over 20 databases with max_connections = 3: $peak"
 assert_le "$peak" 3 "never more than max_connections sessions"
+assert_eq 0 "$(grep -c 'too many connections' "$work/many.log" || true)" \
+	"no connection refused by the role's CONNECTION LIMIT 3"
 assert_le 2 "$peak" "the pool was used (sessions seen)"
 for c in a b c d; do
 	assert_eq ok "$(snap_get "many_$c" 2)" "many_$c: ok in every database"
