@@ -180,10 +180,9 @@ static void conn_arm(struct pgh_conn *c)
 static void linger_close_cb(uv_handle_t *h)
 {
 	struct pgh_conn *c = h->data;
-	int fd;
 
-	if (uv_fileno(h, &fd) == 0)
-		close(fd);
+	close(c->linger_fd);
+	c->linger_fd = -1;
 	free(h);
 	c->handles--;
 	conn_free_if_closed(c);
@@ -208,12 +207,11 @@ static void linger_poll_cb(uv_poll_t *h, int status, int events)
 	struct pgh_conn *c = h->data;
 	char buf[512];
 	ssize_t n;
-	int fd;
 
 	(void)events;
-	if (status == 0 && uv_fileno((uv_handle_t *)h, &fd) == 0) {
+	if (status == 0) {
 		/* What the server still sends (a TLS alert) until end of file. */
-		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		while ((n = recv(c->linger_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 			;
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -250,6 +248,7 @@ static bool linger_start(struct pgh_conn *c)
 		return false;
 	}
 	c->linger->data = c;
+	c->linger_fd = fd;
 	c->handles++;
 	c->pool->n_lingering++;
 	return true;

@@ -20,6 +20,7 @@ struct pgh_conn {
 	uv_timer_t timer;  /* CONNECTING: deadline; IDLE: idle timeout; BUSY: deferred failure;
 	                    * CLOSING: the end of the linger */
 	uv_poll_t *linger; /* CLOSING: the socket kept until the server closes it */
+	int linger_fd;     /* its descriptor (uv_fileno() refuses a closing handle) */
 	unsigned handles;  /* open uv handles; the struct is freed when it drops to 0 */
 	bool flushing;     /* PQflush() returned 1: wait for writable */
 	bool paused;       /* BUSY: the owner asked to stop reading */

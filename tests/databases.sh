@@ -10,7 +10,7 @@
 #     connections and templates are left out; databases / exclude_databases
 #  3. a database created, and one dropped, between two rounds of the daemon
 #  4. 20 databases on a pool of 3: never more than 3 sessions (sampled),
-#     and none refused by the role's CONNECTION LIMIT 3
+#     and none refused by the role's CONNECTION LIMIT 3, and no socket leaked
 #  5. exec --database, and check-config showing each check's scope
 #
 # Run alone: meson test -C build databases
@@ -169,9 +169,12 @@ while [ "$(now_ms)" -lt "$t_end" ]; do
 	sleep 0.02
 done
 snapshot "$out"
+# Every connection closed over these rounds left no descriptor behind.
+sockets=$(find "/proc/$dpid/fd" -lname 'socket:*' 2>/dev/null | wc -l)
 stop_daemon "$dpid" 3000 "20 databases" "$work/many.log"
 echo "figure: peak sessions of pghealthd over 20 databases with max_connections = 3: $peak"
 assert_le "$peak" 3 "never more than max_connections sessions"
+assert_le "$sockets" 6 "after rounds over 20 databases the daemon holds $sockets sockets (3 open, 3 closing at most)"
 assert_eq 0 "$(grep -c 'too many connections' "$work/many.log" || true)" \
 	"no connection refused by the role's CONNECTION LIMIT 3"
 assert_le 2 "$peak" "the pool was used (sessions seen)"
