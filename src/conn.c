@@ -12,7 +12,13 @@
  *  - when libpq closes the socket itself (EOF, failure) the poll handle is
  *    stopped at once, before any other socket can reuse the fd number;
  *  - a connection with a cancel request in flight is not reused until the
- *    cancel job has finished;
+ *    request has ended (by its deadline, cancel.h), and not at all when it
+ *    was not delivered: a late one would cancel the next query;
+ *  - a connection given up on a silent server is reset (SO_LINGER 0), not
+ *    closed: the kernel would go on sending what it had queued (the query
+ *    itself) and the server could run it after it was reported timed out;
+ *  - a multi-host conninfo is one attempt per host, each with its own
+ *    connect deadline (hosts.h);
  *  - a closed session keeps its slot until the server closes the socket:
  *    a backend stays in pg_stat_activity, and counts against the role's
  *    CONNECTION LIMIT, until it has exited, and PostgreSQL closes the
@@ -21,10 +27,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -79,13 +89,43 @@ static char *msg_dup(const char *msg)
 	return pgh_xstrndup(msg, n);
 }
 
+/* Where the connection goes (or went), as libpq's messages name it:
+ * `at "db1", port 5432` or `on socket "/run/postgresql/.s.PGSQL.5432"`. */
+static void conn_server(const struct pgh_conn *c, char *buf, size_t len)
+{
+	const char *host = c->pg != NULL ? PQhost(c->pg) : NULL;
+	const char *port = c->pg != NULL ? PQport(c->pg) : NULL;
+
+	if (port == NULL || *port == '\0')
+		port = "5432";
+	if (host == NULL || *host == '\0')
+		snprintf(buf, len, "(unknown host)");
+	else if (*host == '/' || *host == '@')
+		snprintf(buf, len, "on socket \"%s/.s.PGSQL.%s\"", host, port);
+	else
+		snprintf(buf, len, "at \"%s\", port %s", host, port);
+}
+
+/* Forget password_command's answer, leaving no copy in freed memory. */
+static void conn_forget_password(struct pgh_conn *c)
+{
+	if (c->password != NULL) {
+		explicit_bzero(c->password, strlen(c->password));
+		free(c->password);
+	}
+	free(c->user);
+	c->password = NULL;
+	c->user = NULL;
+}
+
 static void conn_free_if_closed(struct pgh_conn *c)
 {
 	struct pgh_pool *p = c->pool;
 
-	if (c->handles > 0 || c->cancelling)
+	if (c->handles > 0)
 		return;
 	p->n_closing--;
+	free(c->attempt_errs);
 	free(c->deferred_err);
 	free(c->pipe_err);
 	free(c->database);
@@ -264,8 +304,20 @@ void conn_close(struct pgh_conn *c)
 	if (c->cred_waiting)
 		pgh_cred_cancel(pool_cred(c->pool), &c->cred_wait);
 	c->cred_waiting = false;
+	conn_forget_password(c);
+	if (c->cancel != NULL)
+		pgh_cancel_detach(c->cancel); /* it ends by its deadline alone */
+	c->cancel = NULL;
 	conn_unwatch(c);
-	linger = c->pg != NULL && linger_start(c);
+	if (c->abort && c->pg != NULL && PQsocket(c->pg) >= 0) {
+		/* A reset: the kernel drops what it still holds for the server
+		 * (the query itself, maybe), instead of retransmitting it for
+		 * minutes until the path comes back and the server runs it. */
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+		setsockopt(PQsocket(c->pg), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	linger = c->pg != NULL && !c->abort && linger_start(c);
 	if (c->pg != NULL)
 		PQfinish(c->pg); /* sends Terminate and closes libpq's socket */
 	c->pg = NULL;
@@ -290,21 +342,57 @@ static void notice_cb(void *arg, const PGresult *res)
 
 /* ---- connecting --------------------------------------------------------- */
 
-/* A connection attempt (or its session setup) failed: back off, maybe fail work. */
+static void conn_connect(struct pgh_conn *c);
+
+/* The next host of a multi-host conninfo, with a deadline of its own. */
+static void conn_next_host(struct pgh_conn *c)
+{
+	conn_unwatch(c);
+	uv_timer_stop(&c->timer);
+	PQfinish(c->pg);
+	c->pg = NULL;
+	pgh_pipeline_clear(&c->pipe);
+	pgh_session_clear(&c->session);
+	free(c->pipe_err);
+	c->pipe_err = NULL;
+	c->attempt++;
+	conn_connect(c);
+}
+
+/*
+ * A connection attempt (or its session setup) failed: the next host, if
+ * the conninfo names more; else back off, maybe fail work.  The message
+ * says what every host said, in order.
+ */
 static void conn_connect_failed(struct pgh_conn *c, const char *why)
 {
 	struct pgh_pool *p = c->pool;
-	char *msg = msg_dup(why);
+	char *msg = msg_dup(why), *all;
 
-	pgh_warn("conn %u: connection%s%s failed: %s", c->id, c->database ? " to " : "",
-	         c->database ? c->database : "", msg);
 	/* A password that the server refused: the command runs again for the
 	 * next attempt (a rotated secret is picked up without a restart). */
 	if (c->state == PGH_CONN_CONNECTING && c->pg != NULL && p->cfg->password_command != NULL &&
 	    PQconnectionUsedPassword(c->pg))
 		pgh_cred_invalidate(pool_cred(p));
+	if ((c->state == PGH_CONN_CONNECTING || c->state == PGH_CONN_SETUP) && c->pg != NULL &&
+	    c->attempt + 1 < p->hosts.n && !p->closing) {
+		pgh_warn("conn %u: %s; trying the next host", c->id, msg);
+		all = c->attempt_errs != NULL ? pgh_xasprintf("%s; %s", c->attempt_errs, msg) : msg;
+		if (all != msg) {
+			free(c->attempt_errs);
+			free(msg);
+		}
+		c->attempt_errs = all;
+		conn_next_host(c);
+		return;
+	}
+	all = c->attempt_errs != NULL ? pgh_xasprintf("%s; %s", c->attempt_errs, msg) : msg;
+	pgh_warn("conn %u: connection%s%s failed: %s", c->id, c->database ? " to " : "",
+	         c->database ? c->database : "", all);
 	conn_close(c);
-	pool_note_failure(p, c, msg);
+	pool_note_failure(p, c, all);
+	if (all != msg)
+		free(all);
 	free(msg);
 	pool_dispatch(p);
 }
@@ -358,30 +446,58 @@ static void conn_connect_step(struct pgh_conn *c, PostgresPollingStatusType st)
 		conn_connect_failed(c, uv_strerror(r));
 }
 
+/* What the kernel knows of a connect that has not completed, for a person. */
+static const char *connect_hint(const struct pgh_conn *c)
+{
+	struct tcp_info ti;
+	socklen_t n = sizeof(ti);
+	int fd = PQsocket(c->pg);
+
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) != 0)
+		return "";
+	if (ti.tcpi_state == TCP_SYN_SENT)
+		return " (no answer to the TCP connect: the network or the host is down)";
+	return " (the TCP connection is open: the server did not answer the login)";
+}
+
 static void connect_timeout_cb(uv_timer_t *t)
 {
 	struct pgh_conn *c = t->data;
+	char server[300], *msg;
 
 	if (c->state != PGH_CONN_CONNECTING && c->state != PGH_CONN_SETUP)
 		return;
+	conn_server(c, server, sizeof(server));
+	if (c->state == PGH_CONN_CONNECTING)
+		msg = pgh_xasprintf("connection to server %s failed: timeout expired after %" PRIu64
+		                    " ms%s",
+		                    server, c->pool->cfg->connect_timeout_ms, connect_hint(c));
+	else
+		msg = pgh_xasprintf("connection to server %s: timeout expired during session setup "
+		                    "(the server or pooler accepted the login but did not answer)",
+		                    server);
 	conn_unwatch(c);
-	conn_connect_failed(c, c->state == PGH_CONN_CONNECTING
-	                           ? "timeout expired while connecting"
-	                           : "timeout expired during session setup (the server or "
-	                             "pooler accepted the login but did not answer)");
+	conn_connect_failed(c, msg);
+	free(msg);
 }
 
-/* Parameters in order: our defaults, then the user's conninfo, then ours again. */
+/*
+ * Parameters in order: our defaults, then the user's conninfo, then ours
+ * again, then the host of this attempt (hosts.h).  The keepalives find a
+ * dead idle connection in about two minutes, tcp_user_timeout one whose
+ * data goes unacknowledged in ten seconds: never the kernel's fifteen.
+ */
 static PGconn *conn_start(const struct pgh_config *cfg, const char *database, const char *password,
-                          const char *user)
+                          const char *user, const struct pgh_host_attempt *at)
 {
-	const char *kw[16], *val[16];
+	const char *kw[24], *val[24];
 	int n = 0;
 
 	kw[n] = "keepalives", val[n++] = "1";
 	kw[n] = "keepalives_idle", val[n++] = "60";
 	kw[n] = "keepalives_interval", val[n++] = "10";
 	kw[n] = "keepalives_count", val[n++] = "6";
+	kw[n] = "tcp_user_timeout", val[n++] = "10000";
 	kw[n] = "fallback_application_name", val[n++] = "pghealthd";
 	kw[n] = "dbname", val[n++] = cfg->conninfo != NULL ? cfg->conninfo : "";
 	if (cfg->application_name != NULL && cfg->application_name[0] != '\0')
@@ -395,17 +511,38 @@ static PGconn *conn_start(const struct pgh_config *cfg, const char *database, co
 	/* A later dbname is a plain name that overrides the conninfo's. */
 	if (database != NULL)
 		kw[n] = "dbname", val[n++] = database;
+	if (at != NULL && at->host != NULL)
+		kw[n] = "host", val[n++] = at->host;
+	if (at != NULL && at->hostaddr != NULL)
+		kw[n] = "hostaddr", val[n++] = at->hostaddr;
+	if (at != NULL && at->port != NULL)
+		kw[n] = "port", val[n++] = at->port;
+	if (at != NULL && at->target_session_attrs != NULL)
+		kw[n] = "target_session_attrs", val[n++] = at->target_session_attrs;
 	kw[n] = NULL, val[n] = NULL;
 	return PQconnectStartParams(kw, val, 1);
 }
 
-/* Log in with password (and user), or libpq's own ways when NULL. */
-static void conn_connect(struct pgh_conn *c, const char *password, const char *user)
+/* The host of this attempt, in libpq's order from the pool's first host. */
+static const struct pgh_host_attempt *conn_attempt(const struct pgh_conn *c)
+{
+	const struct pgh_hosts *h = &c->pool->hosts;
+	unsigned pass, i;
+
+	if (c->attempt >= h->n)
+		return NULL;
+	pass = c->attempt / h->n_hosts;
+	i = (c->attempt_base + c->attempt) % h->n_hosts;
+	return &h->at[pass * h->n_hosts + i];
+}
+
+/* Log in with password_command's answer, or libpq's own ways without one. */
+static void conn_connect(struct pgh_conn *c)
 {
 	struct pgh_pool *p = c->pool;
 
 	conn_set_state(c, PGH_CONN_CONNECTING);
-	c->pg = conn_start(p->cfg, c->database, password, user);
+	c->pg = conn_start(p->cfg, c->database, c->password, c->user, conn_attempt(c));
 	if (c->pg == NULL)
 		pgh_bug("PQconnectStartParams: out of memory");
 	PQsetNoticeReceiver(c->pg, notice_cb, c);
@@ -429,7 +566,10 @@ static void conn_cred_ready_cb(struct pgh_cred_waiter *w, const char *password, 
 		conn_connect_failed(c, error);
 		return;
 	}
-	conn_connect(c, password, user);
+	/* Kept for the next hosts of this connection's attempt. */
+	c->password = password != NULL ? pgh_xstrdup(password) : NULL;
+	c->user = user != NULL ? pgh_xstrdup(user) : NULL;
+	conn_connect(c);
 }
 
 void conn_open(struct pgh_pool *p, const char *database)
@@ -447,10 +587,12 @@ void conn_open(struct pgh_pool *p, const char *database)
 	uv_timer_init(p->loop, &c->timer);
 	c->timer.data = c;
 	c->handles = 1;
+	if (p->hosts.shuffle)
+		c->attempt_base = (unsigned)(pool_random(p) % p->hosts.n_hosts);
 	if (database != NULL)
 		pgh_debug("conn %u: to database %s", c->id, database);
 	if (p->cfg->password_command == NULL) {
-		conn_connect(c, NULL, NULL);
+		conn_connect(c);
 		return;
 	}
 	/* NEW until the command has answered; its own timeout bounds that. */
@@ -514,8 +656,8 @@ static void setup_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
 	}
 	uv_timer_stop(&c->timer); /* the connect deadline: the connection is ready */
 	p->stats.connects++;
-	p->consecutive_failures = 0;
-	p->retry_at = 0;
+	if (c->database == NULL)
+		pool_note_success(p);
 	/* The pid comes from the cancel key: a pooler hands out its own, so
 	 * it is named for what it is, not as the backend's. */
 	pgh_log(c->database != NULL ? LOG_DEBUG : LOG_INFO,
@@ -631,7 +773,7 @@ void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, un
 static void conn_lost(struct pgh_conn *c, const char *why)
 {
 	struct pgh_pool *p = c->pool;
-	char *msg = msg_dup(why);
+	char *msg = msg_dup(why), *named, server[300];
 
 	conn_unwatch(c);
 	c->broken = true;
@@ -641,15 +783,23 @@ static void conn_lost(struct pgh_conn *c, const char *why)
 		conn_connect_failed(c, msg);
 		break;
 	case PGH_CONN_IDLE:
-		pgh_warn("conn %u: connection lost while idle: %s", c->id, msg);
-		p->stats.failures++;
-		conn_close(c);
-		pool_dispatch(p);
-		break;
 	case PGH_CONN_BUSY:
-		pgh_warn("conn %u: connection lost: %s", c->id, msg);
+		conn_server(c, server, sizeof(server));
+		named = pgh_xasprintf("%s (server %s)", msg, server);
+		pgh_warn("conn %u: connection lost%s: %s", c->id,
+		         c->state == PGH_CONN_IDLE ? " while idle" : "", named);
 		p->stats.failures++;
-		c->ops->done(c, msg, c->arg);
+		/* The kernel gave up on the path (keepalives, tcp_user_timeout):
+		 * the pool's other idle connections share it. */
+		if (strstr(msg, "Connection timed out") != NULL)
+			pool_suspect(p, c);
+		if (c->state == PGH_CONN_IDLE) {
+			conn_close(c);
+			pool_dispatch(p);
+		} else {
+			c->ops->done(c, named, c->arg);
+		}
+		free(named);
 		break;
 	case PGH_CONN_NEW:
 	case PGH_CONN_CLOSING:
@@ -864,92 +1014,83 @@ void pgh_conn_resume(struct pgh_conn *c)
 	conn_drain(c);
 }
 
-/* PQcancel blocks (connect, send, wait for close): it runs on the threadpool. */
-/*
- * PQcancel() blocks (a TCP connect and a round trip, or a long wait when the
- * server's host is gone), so it runs on a thread of its own, not on the
- * libuv threadpool that the files need: a stuck cancel never delays a file.
- */
-static void cancel_thread_cb(void *arg)
+/* ---- cancel, silence, drop ---------------------------------------------- */
+
+/* The cancel request has ended (err NULL: delivered). */
+static void conn_cancel_done_cb(void *arg, const char *err)
 {
 	struct pgh_conn *c = arg;
 
-	if (PQcancel(c->cancel, c->cancel_err, sizeof(c->cancel_err)))
-		c->cancel_err[0] = '\0';
-	uv_async_send(&c->cancel_async);
-}
-
-/* The cancel thread is joined and its async handle closed: carry on. */
-static void cancel_closed_cb(uv_handle_t *h)
-{
-	struct pgh_conn *c = h->data;
-
-	c->handles--;
-	PQfreeCancel(c->cancel);
 	c->cancel = NULL;
-	c->cancelling = false;
-	if (c->cancel_err[0] != '\0')
-		pgh_warn("conn %u: cancel request failed: %s", c->id, c->cancel_err);
+	c->cancel_failed = err != NULL;
+	if (err != NULL)
+		pgh_warn("conn %u: cancel request failed: %s", c->id, err);
 	else
 		pgh_debug("conn %u: cancel request delivered", c->id);
-	if (c->state == PGH_CONN_CLOSING) {
-		conn_free_if_closed(c);
-	} else if (c->release_pending) {
-		c->release_pending = false;
-		pgh_conn_release(c);
-	}
-}
-
-static void cancel_async_cb(uv_async_t *a)
-{
-	struct pgh_conn *c = a->data;
-
-	uv_thread_join(&c->cancel_thread);
-	uv_close((uv_handle_t *)a, cancel_closed_cb);
-}
-
-/* The thread could not be started: no cancel, the connection is dropped. */
-static void cancel_abandoned_cb(uv_handle_t *h)
-{
-	struct pgh_conn *c = h->data;
-
-	c->handles--;
-	if (c->state == PGH_CONN_CLOSING)
-		conn_free_if_closed(c);
+	if (!c->release_pending)
+		return;
+	/* Not delivered: the query may still run, and a late cancel would
+	 * hit the next one.  The session is not reused. */
+	if (err != NULL)
+		c->broken = true;
+	c->release_pending = false;
+	pgh_conn_release(c);
 }
 
 void pgh_conn_cancel(struct pgh_conn *c)
 {
-	int r;
+	if (c->state != PGH_CONN_BUSY || c->cancel != NULL || c->pg == NULL)
+		return;
+	c->cancel = pgh_cancel_start(c->pool->loop, c->pg, PGH_CANCEL_TIMEOUT_MS, c->id,
+	                             conn_cancel_done_cb, c);
+	/* No cancel key (some proxies): dropping the connection is what works. */
+	if (c->cancel == NULL)
+		c->broken = true;
+}
 
-	if (c->state != PGH_CONN_BUSY || c->cancelling || c->pg == NULL)
-		return;
-	c->cancel = PQgetCancel(c->pg);
-	if (c->cancel == NULL) {
-		/* No cancel key (some proxies): dropping the connection is what works. */
-		c->broken = true;
-		return;
-	}
-	c->cancel_err[0] = '\0';
-	uv_async_init(c->pool->loop, &c->cancel_async, cancel_async_cb);
-	c->cancel_async.data = c;
-	c->handles++;
-	r = uv_thread_create(&c->cancel_thread, cancel_thread_cb, c);
-	if (r < 0) {
-		pgh_warn("conn %u: cannot start the cancel: %s", c->id, uv_strerror(r));
-		PQfreeCancel(c->cancel);
-		c->cancel = NULL;
-		c->broken = true;
-		uv_close((uv_handle_t *)&c->cancel_async, cancel_abandoned_cb);
-		return;
-	}
-	c->cancelling = true;
+bool pgh_conn_silence(const struct pgh_conn *c, char *buf, size_t len)
+{
+	struct tcp_info ti;
+	socklen_t n = sizeof(ti);
+	int fd = c->pg != NULL ? PQsocket(c->pg) : -1;
+	char server[300];
+
+	/* A unix socket has no TCP_INFO: it is never silent. */
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) != 0)
+		return false;
+	conn_server(c, server, sizeof(server));
+	if (ti.tcpi_unacked > 0 && ti.tcpi_last_ack_recv >= 1000)
+		snprintf(buf, len,
+		         "the server %s acknowledged nothing for %u ms (the network or the host "
+		         "is down)",
+		         server, ti.tcpi_last_ack_recv);
+	else if (ti.tcpi_probes > 0)
+		snprintf(buf, len,
+		         "the server %s answered none of %u keepalive probes (the network or the "
+		         "host is down)",
+		         server, (unsigned)ti.tcpi_probes);
+	else if ((c->cancel != NULL || c->cancel_failed) && ti.tcpi_last_data_recv >= 1000)
+		snprintf(buf, len,
+		         "no answer from the server %s: nothing received for %u ms, and the cancel "
+		         "request did not get through (the network or the host is down)",
+		         server, ti.tcpi_last_data_recv);
+	else
+		return false;
+	return true;
 }
 
 void pgh_conn_drop(struct pgh_conn *c, const char *why)
 {
-	if (c->state == PGH_CONN_BUSY)
-		conn_lost(c, why);
+	char silence[400];
+
+	if (c->state != PGH_CONN_BUSY)
+		return;
+	if (pgh_conn_silence(c, silence, sizeof(silence))) {
+		pgh_warn("conn %u: %s", c->id, silence);
+		c->abort = true;
+		pool_suspect(c->pool, c);
+	}
+	conn_lost(c, why);
 }
 
 void pgh_conn_release(struct pgh_conn *c)
@@ -958,15 +1099,18 @@ void pgh_conn_release(struct pgh_conn *c)
 
 	if (c->state != PGH_CONN_BUSY)
 		pgh_bug("conn %u: release in state %s", c->id, pgh_conn_state_str(c->state));
-	if (c->cancelling) {
+	if (c->cancel != NULL && !c->broken) {
 		/* The owner is gone (it may be freed now), but the socket stays
-		 * watched until the cancel has finished: whatever arrives
-		 * meanwhile (the last results, a FATAL, EOF) goes nowhere. */
+		 * watched until the cancel has ended (by its deadline at the
+		 * latest): whatever arrives meanwhile (the last results, a
+		 * FATAL, EOF) goes nowhere. */
 		c->release_pending = true;
 		c->ops = &detached_ops;
 		c->arg = NULL;
 		return;
 	}
+	if (c->cancel_failed)
+		c->broken = true;
 	uv_timer_stop(&c->timer);
 	if (c->broken || c->stale || p->closing || PQstatus(c->pg) != CONNECTION_OK) {
 		conn_close(c);

@@ -15,8 +15,6 @@
 
 /* The server's statement_timeout fires first; the client steps in after this. */
 #define DEADLINE_SLACK_MS 500
-/* After a cancel, how long the server gets before the connection is dropped. */
-#define CANCEL_GRACE_MS 2000
 
 #define SQLSTATE_QUERY_CANCELED "57014"
 
@@ -106,19 +104,26 @@ bool pgh_job_failed(const struct pgh_job *job)
 
 static void job_queue_deadline_cb(uv_timer_t *t);
 
+/* How long a job may wait for a connection: its timeout and one
+ * connect_timeout per host the connection may have to try. */
+static uint64_t job_queue_budget_ms(const struct pgh_job *job)
+{
+	return job->query.timeout_ms + job->cfg->connect_timeout_ms * pgh_pool_attempts(job->pool);
+}
+
 /*
  * A job that waits for a connection waits at most its own timeout plus
- * connect_timeout: a pool that cannot serve it (a pooler with no server
- * to give, a cluster at its connection limit) ends it as a timeout, so a
- * round, and `once`, always end by themselves.
+ * connect_timeout (per host): a pool that cannot serve it (a pooler with no
+ * server to give, a cluster at its connection limit, a host behind a silent
+ * network) ends it as a timeout, so a round, and `once`, always end by
+ * themselves.
  */
 void pgh_job_start(struct pgh_job *job)
 {
 	job->result.started_ms = pgh_now_ms();
 	job->t0 = uv_hrtime();
 	if (job->query.timeout_ms > 0)
-		uv_timer_start(&job->deadline, job_queue_deadline_cb,
-		               job->query.timeout_ms + job->cfg->connect_timeout_ms, 0);
+		uv_timer_start(&job->deadline, job_queue_deadline_cb, job_queue_budget_ms(job), 0);
 	pgh_pool_submit(job->pool, &job->req);
 }
 
@@ -300,15 +305,32 @@ void pgh_job_resume(struct pgh_job *job)
 
 /* ---- timeouts ----------------------------------------------------------- */
 
+/*
+ * The query still runs PGH_CANCEL_TIMEOUT_MS after its cancel: the
+ * connection is dropped, and the result says why, naming the server when
+ * it went silent (a partition, a dead host), not a statement timeout.
+ */
 static void job_grace_cb(uv_timer_t *t)
 {
 	struct pgh_job *job = t->data;
+	char silence[400];
+	char *why;
 
 	if (job->conn == NULL)
 		return;
-	pgh_warn("check %s: no answer %d ms after the cancel, dropping the connection",
-	         job->query.name, CANCEL_GRACE_MS);
-	pgh_conn_drop(job->conn, "timed out: the server did not answer the cancel request");
+	if (pgh_conn_silence(job->conn, silence, sizeof(silence)))
+		why = pgh_xasprintf("timeout of %" PRIu64 " ms reached; %s", job->query.timeout_ms,
+		                    silence);
+	else
+		why = pgh_xasprintf("timeout of %" PRIu64 " ms reached; the server did not end the "
+		                    "statement within %d ms of the cancel request",
+		                    job->query.timeout_ms, PGH_CANCEL_TIMEOUT_MS);
+	pgh_warn("check %s: %s; dropping the connection", job->query.name, why);
+	free(job->result.error);
+	job->result.error = NULL;
+	pgh_job_fail(job, PGH_CHECK_TIMEOUT, why);
+	pgh_conn_drop(job->conn, why);
+	free(why);
 }
 
 static void job_deadline_cb(uv_timer_t *t)
@@ -324,20 +346,23 @@ static void job_deadline_cb(uv_timer_t *t)
 	pgh_job_fail(job, PGH_CHECK_TIMEOUT, msg);
 	job->cancelled = true;
 	pgh_conn_cancel(job->conn);
-	uv_timer_start(&job->deadline, job_grace_cb, CANCEL_GRACE_MS, 0);
+	uv_timer_start(&job->deadline, job_grace_cb, PGH_CANCEL_TIMEOUT_MS, 0);
 }
 
 static void job_queue_deadline_cb(uv_timer_t *t)
 {
 	struct pgh_job *job = t->data;
-	char msg[128];
+	const char *last = pgh_pool_last_error(job->pool);
+	char *msg;
 
 	if (job->phase != PGH_JOB_QUEUED || !pgh_pool_withdraw(job->pool, &job->req))
 		return;
-	snprintf(msg, sizeof(msg),
-	         "no connection could be had within %" PRIu64 " ms (timeout + connect_timeout)",
-	         job->query.timeout_ms + job->cfg->connect_timeout_ms);
+	msg = pgh_xasprintf("no connection could be had within %" PRIu64
+	                    " ms (timeout + connect_timeout)%s%s",
+	                    job_queue_budget_ms(job), last != NULL ? "; last attempt: " : "",
+	                    last != NULL ? last : "");
 	pgh_job_fail(job, PGH_CHECK_TIMEOUT, msg);
+	free(msg);
 	job_publish(job);
 }
 

@@ -5,7 +5,9 @@
 #ifndef PGHEALTHD_POOL_INT_H
 #define PGHEALTHD_POOL_INT_H
 
+#include "pghealthd/cancel.h"
 #include "pghealthd/credential.h"
+#include "pghealthd/hosts.h"
 #include "pghealthd/pool.h"
 #include "pghealthd/session.h"
 
@@ -45,13 +47,19 @@ struct pgh_conn {
 	const struct pgh_query_ops *ops;
 	void *arg;
 
-	/* Cancel: PQcancel on a thread of its own, which wakes the loop. */
-	bool cancelling;
-	bool release_pending; /* released while cancelling: finish when the job ends */
-	PGcancel *cancel;
-	uv_thread_t cancel_thread;
-	uv_async_t cancel_async;
-	char cancel_err[256];
+	/* Cancel (cancel.h): the connection is not reused until it has ended. */
+	struct pgh_cancel *cancel; /* in flight, or NULL */
+	bool cancel_failed;        /* the last one was not delivered (or not in time) */
+	bool release_pending;      /* released while cancelling: finish when it ends */
+	bool abort;                /* given up on a silent server: closed with a reset, so that
+	                            * nothing it had queued can reach the server later */
+
+	/* NEW, CONNECTING, SETUP: which host is tried (see hosts.h), what the
+	 * ones before said, and password_command's answer for the next one. */
+	unsigned attempt;      /* 0 .. pool->hosts.n - 1 */
+	unsigned attempt_base; /* load_balance_hosts=random: the first host */
+	char *attempt_errs;
+	char *password, *user;
 };
 
 struct pgh_pool {
@@ -77,7 +85,9 @@ struct pgh_pool {
 	struct pgh_pool_stats stats;
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
-	struct pgh_cred *cred; /* password_command, made when first needed */
+	struct pgh_cred *cred;  /* password_command, made when first needed */
+	struct pgh_hosts hosts; /* one attempt per host of a multi-host conninfo */
+	char *last_error;       /* why the last attempt failed, until one succeeds */
 };
 
 /* Server sessions that count against max_connections: the open ones, and
@@ -99,6 +109,10 @@ void pool_dispatch(struct pgh_pool *p);
 void pool_fail_queued(struct pgh_pool *p, const char *why);
 void pool_maybe_closed(struct pgh_pool *p);
 void pool_note_failure(struct pgh_pool *p, const struct pgh_conn *c, const char *msg);
+void pool_note_success(struct pgh_pool *p);
+/* A connection was given up on a silent server: the idle ones share its path. */
+void pool_suspect(struct pgh_pool *p, const struct pgh_conn *c);
+uint64_t pool_random(struct pgh_pool *p);
 /* Whether a request for the connection's database waits. */
 bool pool_wanted(const struct pgh_pool *p, const struct pgh_conn *c);
 /* Database names: NULL is the conninfo's. */

@@ -22,7 +22,7 @@
 
 /* A jitter source of the pool's own: daemons started together must not
  * draw the same delays (rand() unseeded would give every one the same). */
-static uint64_t pool_random(struct pgh_pool *p)
+uint64_t pool_random(struct pgh_pool *p)
 {
 	uint64_t x = p->rng;
 
@@ -75,6 +75,7 @@ struct pgh_pool *pgh_pool_new(uv_loop_t *loop, const struct pgh_config *cfg)
 	p->kick.data = p;
 	p->handles = 2;
 	pool_seed(p);
+	pgh_hosts_parse(&p->hosts, cfg->conninfo);
 	return p;
 }
 
@@ -194,6 +195,8 @@ void pool_note_failure(struct pgh_pool *p, const struct pgh_conn *c, const char 
 	bool alive = false;
 
 	p->stats.failures++;
+	free(p->last_error);
+	p->last_error = pgh_xstrdup(msg);
 	if (c->database != NULL) {
 		pool_fail_database(p, c->database, msg);
 		return;
@@ -218,6 +221,46 @@ void pool_note_failure(struct pgh_pool *p, const struct pgh_conn *c, const char 
 		pool_fail_queued(p, why);
 		free(why);
 	}
+}
+
+/* A connection to the conninfo's database is ready: the backoff is over. */
+void pool_note_success(struct pgh_pool *p)
+{
+	p->consecutive_failures = 0;
+	p->retry_at = 0;
+	free(p->last_error);
+	p->last_error = NULL;
+}
+
+/*
+ * A connection was given up on a silent server (or the kernel gave up on
+ * it): the idle ones share its path and would each wait for their own
+ * timeout before failing a check.  They are reset too, and the next work
+ * gets a new connection, whose connect deadline tells at once whether the
+ * server is back.
+ */
+void pool_suspect(struct pgh_pool *p, const struct pgh_conn *c)
+{
+	for (unsigned i = p->n_conns; i-- > 0;) {
+		struct pgh_conn *o = p->conns[i];
+
+		if (o != c && o->state == PGH_CONN_IDLE) {
+			pgh_info("conn %u: closed: conn %u went silent on the same server", o->id,
+			         c->id);
+			o->abort = true;
+			conn_close(o);
+		}
+	}
+}
+
+const char *pgh_pool_last_error(const struct pgh_pool *p)
+{
+	return p->last_error;
+}
+
+unsigned pgh_pool_attempts(const struct pgh_pool *p)
+{
+	return p->hosts.n > 0 ? p->hosts.n : 1;
 }
 
 /* Not ready yet: waiting for its password, connecting, or in setup. */
@@ -380,6 +423,8 @@ void pool_maybe_closed(struct pgh_pool *p)
 		return;
 	cb = p->closed_cb;
 	arg = p->closed_arg;
+	pgh_hosts_clear(&p->hosts);
+	free(p->last_error);
 	free(p);
 	if (cb != NULL)
 		cb(arg);
@@ -423,6 +468,10 @@ void pgh_pool_set_config(struct pgh_pool *p, const struct pgh_config *cfg, bool 
 	p->cfg = cfg;
 	if (p->cred != NULL)
 		pgh_cred_set_config(p->cred, cfg);
+	/* Connections in the making go on with the hosts they started with
+	 * (conn_attempt() checks the index); new ones take the new list. */
+	pgh_hosts_clear(&p->hosts);
+	pgh_hosts_parse(&p->hosts, cfg->conninfo);
 	if (reconnect) {
 		for (unsigned i = p->n_conns; i-- > 0;) {
 			struct pgh_conn *c = p->conns[i];
@@ -434,6 +483,21 @@ void pgh_pool_set_config(struct pgh_pool *p, const struct pgh_config *cfg, bool 
 		p->consecutive_failures = 0;
 		p->retry_at = 0;
 	}
+	pool_dispatch(p);
+}
+
+void pgh_pool_hurry(struct pgh_pool *p)
+{
+	if (p->closing || p->retry_at <= uv_now(p->loop))
+		return;
+	for (unsigned i = 0; i < p->n_conns; i++)
+		if (p->conns[i]->database == NULL &&
+		    (conn_in_making(p->conns[i]) || !p->conns[i]->broken))
+			return; /* one works, or one is on its way */
+	pgh_debug("pool: a round starts: the next attempt is now, not in %" PRIu64 " ms",
+	          p->retry_at - uv_now(p->loop));
+	p->retry_at = 0;
+	uv_timer_stop(&p->retry);
 	pool_dispatch(p);
 }
 

@@ -620,6 +620,9 @@ uint64_t pgh_sched_round(struct pgh_sched *s)
 	r->s = s;
 	r->no = ++s->round_no;
 	r->t0 = uv_hrtime();
+	/* Every round gets its connection attempt, however long the pool's
+	 * backoff has grown during an outage. */
+	pgh_pool_hurry(s->pool);
 	r->pending = 1; /* held while launching */
 	for (size_t i = 0; i < s->n_slots; i++) {
 		struct pgh_slot *slot = &s->slots[i];

@@ -137,13 +137,34 @@ void pgh_conn_resume(struct pgh_conn *c);
 bool pgh_conn_is_redshift(const struct pgh_conn *c);
 
 /*
+ * How long a cancel request may take (cancel.h), and how long after it the
+ * owner of a query that still runs gives up on the connection.
+ */
+#define PGH_CANCEL_TIMEOUT_MS 2000
+
+/*
  * Ask the server to cancel the statement running on a BUSY connection.  The
- * request runs on the threadpool; the connection is not reused until it has
- * finished.  Without a cancel key the connection is marked for dropping.
+ * request ends within PGH_CANCEL_TIMEOUT_MS whatever the network does; the
+ * connection is not reused until it has ended, and is closed instead when
+ * it was not delivered.  Without a cancel key the connection is marked for
+ * dropping.
  */
 void pgh_conn_cancel(struct pgh_conn *c);
 
-/* Give up on a BUSY connection now: the owner hears done(errmsg = why). */
+/*
+ * Whether the server has gone silent on a BUSY connection: the kernel holds
+ * data it sent that the server has not acknowledged for a second or more,
+ * or keepalive probes go unanswered, or nothing arrived for a second or
+ * more while the cancel request went unanswered.  When it has, buf says so
+ * with the server's host and port, for a person.  A unix socket is never
+ * silent.
+ */
+bool pgh_conn_silence(const struct pgh_conn *c, char *buf, size_t len);
+
+/* Give up on a BUSY connection now: the owner hears done(errmsg = why).
+ * On a silent server (pgh_conn_silence) the socket is reset, not closed, so
+ * that nothing it had queued reaches the server later, and the pool's idle
+ * connections, which share its path, are closed too. */
 void pgh_conn_drop(struct pgh_conn *c, const char *why);
 
 /* Give a BUSY connection back (after ops->done); a broken one is closed. */
@@ -154,6 +175,21 @@ void pgh_pool_close(struct pgh_pool *p, void (*done)(void *arg), void *arg);
 
 /* Swap in a reloaded cfg; reconnect replaces connections made with the old one. */
 void pgh_pool_set_config(struct pgh_pool *p, const struct pgh_config *cfg, bool reconnect);
+
+/*
+ * A round starts: while no connection works and the pool backs off, make
+ * the next attempt now, so that every round gets one attempt however long
+ * the backoff has grown and the first round after an outage works.
+ */
+void pgh_pool_hurry(struct pgh_pool *p);
+
+/* Why the last connection attempt failed (with the host), or NULL when
+ * the last one succeeded.  Valid until the pool next runs. */
+const char *pgh_pool_last_error(const struct pgh_pool *p);
+
+/* How many connect deadlines one connection may take: one per host of a
+ * multi-host conninfo (two per host with prefer-standby), else 1. */
+unsigned pgh_pool_attempts(const struct pgh_pool *p);
 
 void pgh_pool_get_stats(const struct pgh_pool *p, struct pgh_pool_stats *st);
 
