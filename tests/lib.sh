@@ -14,7 +14,9 @@
 # and runs through tests/with-pg.sh (meson test NAME does that).
 # A failed assertion prints "not ok - MESSAGE (at script:line)" and the test
 # goes on; `die` is for a broken setup and ends the test at once.  Tests never
-# skip: something missing is a failure.
+# skip: something missing is a failure.  The one exception is what this
+# machine cannot do at all (network namespaces without root): skip_test
+# says why and exits 77, which meson reports as SKIP.
 
 # The library's files (daemon-lib.sh adds itself): a failure is reported at
 # the first caller outside them.
@@ -58,6 +60,13 @@ finish() {
 		exit 1
 	fi
 	exit 0
+}
+
+# This machine cannot run the test at all: say why, exit 77 (SKIP).
+skip_test() { # REASON
+	echo "# SKIP: $*"
+	echo "$(basename "$0"): skipped: $*" >&2
+	exit 77
 }
 
 # A setup step failed: count it, print the summary, stop.
