@@ -15,7 +15,7 @@
 # PGH_WRAPPER; the test's own probes reach the server on its unix socket,
 # which no blackhole affects.
 #
-# Needs root and `ip` (iproute2); netns_usable says whether this machine
+# Needs root, `ip` (iproute2) and nsenter (util-linux); netns_usable says whether this machine
 # can make namespaces.  Sourced after test_setup (lib.sh, daemon-lib.sh).
 
 pgh_lib_files+=("${BASH_SOURCE[0]}")
@@ -25,6 +25,12 @@ srv_b=192.0.2.5
 ns_c=pghc$$
 ns_s=pghs$$
 netns_made=()
+
+# Run a command in namespace NS.  nsenter, not `ip netns exec` or `ip -n`:
+# those also remount / and /sys, which fails in a chroot.
+in_ns() { # NS COMMAND...
+	nsenter --net="/run/netns/$1" "${@:2}"
+}
 
 # Whether namespaces can be made here (root, iproute2, a kernel that lets us).
 netns_usable() {
@@ -36,8 +42,17 @@ netns_usable() {
 		netns_why="no ip command (package iproute2)"
 		return 1
 	}
+	command -v nsenter >/dev/null 2>&1 || {
+		netns_why="no nsenter command (package util-linux)"
+		return 1
+	}
 	if ! ip netns add "pghp$$" 2>/dev/null; then
 		netns_why="ip netns add fails here (no CAP_SYS_ADMIN, or no network namespaces)"
+		return 1
+	fi
+	if ! in_ns "pghp$$" ip link set lo up 2>/dev/null; then
+		ip netns del "pghp$$"
+		netns_why="cannot enter a network namespace (nsenter --net)"
 		return 1
 	fi
 	ip netns del "pghp$$"
@@ -54,7 +69,7 @@ netns_cleanup() {
 }
 
 mac_of() { # NS DEV
-	ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
+	in_ns "$1" ip -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
 }
 
 # netns_link NAME SERVER_ADDR CLIENT_ADDR: a veth pair between the two
@@ -63,12 +78,12 @@ netns_link() {
 	local s=pgs$1$$ c=pgc$1$$
 	ip link add "$c" netns "$ns_c" type veth peer name "$s" netns "$ns_s" ||
 		die "cannot create veth $c"
-	ip -n "$ns_s" addr add "$2/30" dev "$s"
-	ip -n "$ns_c" addr add "$3/30" dev "$c"
-	ip -n "$ns_s" link set "$s" up
-	ip -n "$ns_c" link set "$c" up
-	ip -n "$ns_c" neigh replace "$2" lladdr "$(mac_of "$ns_s" "$s")" dev "$c" nud permanent
-	ip -n "$ns_s" neigh replace "$3" lladdr "$(mac_of "$ns_c" "$c")" dev "$s" nud permanent
+	in_ns "$ns_s" ip addr add "$2/30" dev "$s"
+	in_ns "$ns_c" ip addr add "$3/30" dev "$c"
+	in_ns "$ns_s" ip link set "$s" up
+	in_ns "$ns_c" ip link set "$c" up
+	in_ns "$ns_c" ip neigh replace "$2" lladdr "$(mac_of "$ns_s" "$s")" dev "$c" nud permanent
+	in_ns "$ns_s" ip neigh replace "$3" lladdr "$(mac_of "$ns_c" "$c")" dev "$s" nud permanent
 }
 
 # netns_setup: the namespaces, both links, and the fixture's server moved
@@ -79,7 +94,7 @@ netns_setup() {
 	for n in "$ns_c" "$ns_s"; do
 		ip netns add "$n" || die "ip netns add $n failed"
 		netns_made+=("$n")
-		ip -n "$n" link set lo up
+		in_ns "$n" ip link set lo up
 	done
 	netns_link a "$srv_a" 192.0.2.2
 	netns_link b "$srv_b" 192.0.2.6
@@ -92,18 +107,18 @@ netns_setup() {
 		tcp_user_timeout = 3000
 	EOF
 	echo "host all all 192.0.2.0/24 trust" >>"$PGH_FIXTURE_DIR/data/pg_hba.conf"
-	ip netns exec "$ns_s" "$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null ||
+	in_ns "$ns_s" "$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null ||
 		die "the server does not start in namespace $ns_s"
-	PGH_WRAPPER="ip netns exec $ns_c ${PGH_WRAPPER:-}"
+	PGH_WRAPPER="nsenter --net=/run/netns/$ns_c ${PGH_WRAPPER:-}"
 	netns_conninfo="host=$srv_a port=$PGPORT dbname=$PGDATABASE user=$PGUSER"
 }
 
 # blackhole a|b, lift a|b: make a link silent, and bring it back.
-blackhole() { ip -n "$ns_s" link set "pgs$1$$" down; }
-lift() { ip -n "$ns_s" link set "pgs$1$$" up; }
+blackhole() { in_ns "$ns_s" ip link set "pgs$1$$" down; }
+lift() { in_ns "$ns_s" ip link set "pgs$1$$" up; }
 
 # Run a command in the client namespace.
-in_client() { ip netns exec "$ns_c" "$@"; }
+in_client() { in_ns "$ns_c" "$@"; }
 
 # Sessions of application_name pghealthd that came over the network.
 net_sessions() {

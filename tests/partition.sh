@@ -35,7 +35,7 @@ set -eu
 # shellcheck source=tests/netns-lib.sh
 . "$here/netns-lib.sh"
 netns_usable || skip_test "network namespaces cannot be made here: $netns_why"
-test_setup partition root ip
+test_setup partition root ip nsenter
 trap 'netns_cleanup; cleanup' EXIT
 umask 022
 netns_setup
