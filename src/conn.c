@@ -675,7 +675,7 @@ static const struct pgh_query_ops setup_ops = {
     .done = setup_done_cb,
 };
 
-/* The ROLLBACK after an owner left a transaction open (an error, a cancel). */
+/* The end of a transaction an owner left open (an error, a cancel). */
 static void reset_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
 {
 	struct pgh_pool *p = c->pool;
@@ -732,6 +732,7 @@ static void conn_pipeline_send(struct pgh_conn *c, const struct pgh_query_ops *o
 	c->arg = arg;
 	c->paused = false;
 	c->pipe_pos = 0;
+	c->pipe_savepoint = c->pipe.savepoint;
 	free(c->pipe_err);
 	c->pipe_err = NULL;
 	for (unsigned i = 0; err == NULL && i < c->pipe.n; i++)
@@ -1115,10 +1116,20 @@ void pgh_conn_release(struct pgh_conn *c)
 	if (c->broken || c->stale || p->closing || PQstatus(c->pg) != CONNECTION_OK) {
 		conn_close(c);
 	} else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
-		/* An error or a cancel skipped the ROLLBACK: end it before
-		 * anyone else gets the connection. */
+		/* An error or a cancel skipped the end of the transaction: end
+		 * it before anyone else gets the connection, back to the
+		 * savepoint and committed when it had one (session.h). */
+		bool savepoint = c->pipe_savepoint;
+
 		c->resetting = true;
-		pgh_pipeline_single(&c->pipe, "ROLLBACK");
+		if (savepoint) {
+			memset(&c->pipe, 0, sizeof(c->pipe));
+			c->pipe.savepoint = true;
+			pgh_session_end(&c->pipe, PQserverVersion(c->pg), true, false);
+			c->pipe.main = c->pipe.n;
+		} else {
+			pgh_pipeline_single(&c->pipe, "ROLLBACK");
+		}
 		c->pipe_single_row = false;
 		conn_pipeline_send(c, &reset_ops, NULL);
 		return;

@@ -42,6 +42,7 @@ struct pgh_conn {
 	unsigned pipe_pos;          /* the statement whose results are being read */
 	bool pipe_single_row;       /* the owner's statement in single-row mode */
 	bool pipe_commit;           /* the owner's transaction is committed (exec) */
+	bool pipe_savepoint;        /* the last pipeline opened the savepoint (session.h) */
 	char *pipe_err;             /* first error of a statement before the owner's */
 	bool resetting;             /* BUSY, released: a ROLLBACK before going idle */
 	const struct pgh_query_ops *ops;

@@ -85,27 +85,45 @@ static void push(struct pgh_pipeline *pl, char *sql)
 void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const struct pgh_config *cfg,
                        int server_version, const char *sql, uint64_t timeout_ms, bool commit)
 {
+	/* A check on PostgreSQL is undone by its savepoint and its transaction
+	 * committed: nothing it did stays, and it counts as no rollback in
+	 * pg_stat_database, whose commit ratio other monitors watch.  Redshift
+	 * has no savepoints: a rollback it is. */
+	bool savepoint = !commit && IS_POSTGRESQL(server_version);
+	unsigned main;
+
 	memset(pl, 0, sizeof(*pl));
+	pl->savepoint = savepoint;
 	push(pl, pgh_xstrdup("BEGIN"));
 	push(pl, pgh_xstrdup(settings_sql(s, server_version, timeout_ms)));
+	if (savepoint)
+		push(pl, pgh_xstrdup(PGH_SAVEPOINT_SQL));
 	for (size_t i = 0; i < cfg->session_sql.len; i++)
 		push(pl, pgh_xstrdup(cfg->session_sql.items[i]));
-	if (sql != NULL) {
+	main = pl->n;
+	if (sql != NULL)
 		push(pl, pgh_xstrdup(sql));
-		/* Session advisory locks and prepared statements outlive a
-		 * rollback (and, in transaction pooling, the client). */
-		if (IS_POSTGRESQL(server_version)) {
-			push(pl, pgh_xstrdup("SELECT pg_advisory_unlock_all()"));
-			push(pl, pgh_xstrdup("DEALLOCATE ALL"));
-		}
-	}
-	push(pl, pgh_xstrdup(commit ? "COMMIT" : "ROLLBACK"));
-	/* The setup: TimeZone for the session, after the probe's rollback
+	pgh_session_end(pl, server_version, sql != NULL, commit);
+	/* The setup: TimeZone for the session, after the probe's end
 	 * (everything before a Sync shares one transaction). */
 	if (sql == NULL)
 		push(pl, timezone_sql(cfg));
 	/* The owner's statement follows the prelude; without one, none is. */
-	pl->main = sql != NULL ? 2 + (unsigned)cfg->session_sql.len : pl->n;
+	pl->main = sql != NULL ? main : pl->n;
+}
+
+void pgh_session_end(struct pgh_pipeline *pl, int server_version, bool cleanup, bool commit)
+{
+	/* First: in an aborted transaction nothing else would run. */
+	if (pl->savepoint)
+		push(pl, pgh_xstrdup("ROLLBACK TO SAVEPOINT " PGH_SAVEPOINT));
+	/* Session advisory locks and prepared statements outlive a
+	 * rollback (and, in transaction pooling, the client). */
+	if (cleanup && IS_POSTGRESQL(server_version)) {
+		push(pl, pgh_xstrdup("SELECT pg_advisory_unlock_all()"));
+		push(pl, pgh_xstrdup("DEALLOCATE ALL"));
+	}
+	push(pl, pgh_xstrdup(commit || pl->savepoint ? "COMMIT" : "ROLLBACK"));
 }
 
 void pgh_pipeline_single(struct pgh_pipeline *pl, const char *sql)

@@ -147,8 +147,20 @@ assert_le 25 "$npack" "the PostgreSQL pack has at least 25 checks"
 round=baseline
 pgh -c "$base_conf" check-config >/dev/null 2>"$work/check-config.err" ||
 	die "check-config refused the pack: $(cat "$work/check-config.err")"
+# Transactions the cluster counted as rollbacks and commits.
+xacts() { q "SELECT sum(xact_rollback) || ' ' || sum(xact_commit) FROM pg_stat_database"; }
+read -r rb0 cm0 <<<"$(xacts)"
 run_round "$base_conf" 0 "$round: a fresh cluster has no warning or critical finding"
 no_errors
+# The backends count their transactions when they exit: the commits show
+# when they have.
+flushed() {
+	read -r rb1 cm1 <<<"$(xacts)"
+	[ $((cm1 - cm0)) -ge "$npack" ]
+}
+expect_within 5000 "$round: the round's transactions are counted" \
+	"$round: the round's transactions are not counted" flushed || true
+assert_eq "$rb0" "$rb1" "$round: the pack's round is no rollback in pg_stat_database (xact_rollback $rb0 -> $rb1, xact_commit $cm0 -> $cm1)"
 expect_findings database_sizes
 for c in top_statements settings_pending_restart idle_in_transaction; do
 	expect_healthy "$c"

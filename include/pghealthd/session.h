@@ -8,11 +8,20 @@
  *   BEGIN
  *   SELECT set_config('statement_timeout', ..., true)
  *          [, set_config('client_connection_check_interval', '1000', true)]
+ *   SAVEPOINT pghealthd                         (PostgreSQL, not exec)
  *   <each session_sql entry>
  *   <the check's statement>                     (the owner's results)
+ *   ROLLBACK TO SAVEPOINT pghealthd             (PostgreSQL, not exec)
  *   SELECT pg_advisory_unlock_all()             (PostgreSQL only)
  *   DEALLOCATE ALL                              (PostgreSQL only)
- *   ROLLBACK                                    (COMMIT for exec)
+ *   COMMIT                                      (ROLLBACK on Redshift)
+ *
+ * The rollback to the savepoint undoes whatever the check did (settings
+ * and SET ROLE included, as a rollback does); the COMMIT of what is left,
+ * nothing, keeps pghealthd out of pg_stat_database's xact_rollback, so
+ * that it never moves another monitor's commit ratio.  A check that fails
+ * leaves the transaction aborted: the same end (pgh_session_end) closes it
+ * before the connection is reused.
  *
  * Every setting is the transaction's own, so through pgbouncer's transaction
  * pooling it is in force on whichever server connection runs the check,
@@ -36,8 +45,12 @@
 struct pgh_pipeline {
 	char **sql; /* owned */
 	unsigned n;
-	unsigned main; /* index of the owner's statement; n when there is none */
+	unsigned main;  /* index of the owner's statement; n when there is none */
+	bool savepoint; /* opened PGH_SAVEPOINT: ended by pgh_session_end() */
 };
+
+#define PGH_SAVEPOINT     "pghealthd"
+#define PGH_SAVEPOINT_SQL "SAVEPOINT " PGH_SAVEPOINT
 
 /* What a connection keeps from one pipeline to the next. */
 struct pgh_session {
@@ -55,6 +68,14 @@ void pgh_session_clear(struct pgh_session *s);
  */
 void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const struct pgh_config *cfg,
                        int server_version, const char *sql, uint64_t timeout_ms, bool commit);
+
+/*
+ * Append the end of a transaction that pgh_session_build() began (with
+ * pl->savepoint as it set it): back to the savepoint, the cleanup of what
+ * outlives a rollback when cleanup, then COMMIT, or ROLLBACK without a
+ * savepoint unless commit.
+ */
+void pgh_session_end(struct pgh_pipeline *pl, int server_version, bool cleanup, bool commit);
 
 /* A pipeline of one statement, which is not the owner's (e.g. ROLLBACK). */
 void pgh_pipeline_single(struct pgh_pipeline *pl, const char *sql);
