@@ -367,7 +367,9 @@ static void conn_next_host(struct pgh_conn *c)
 static void conn_connect_failed(struct pgh_conn *c, const char *why)
 {
 	struct pgh_pool *p = c->pool;
-	char *msg = msg_dup(why), *all;
+	char *msg = msg_dup(why);
+	char *all = c->attempt_errs != NULL ? pgh_xasprintf("%s; %s", c->attempt_errs, msg)
+	                                    : pgh_xstrdup(msg);
 
 	/* A password that the server refused: the command runs again for the
 	 * next attempt (a rotated secret is picked up without a restart). */
@@ -377,22 +379,17 @@ static void conn_connect_failed(struct pgh_conn *c, const char *why)
 	if ((c->state == PGH_CONN_CONNECTING || c->state == PGH_CONN_SETUP) && c->pg != NULL &&
 	    c->attempt + 1 < p->hosts.n && !p->closing) {
 		pgh_warn("conn %u: %s; trying the next host", c->id, msg);
-		all = c->attempt_errs != NULL ? pgh_xasprintf("%s; %s", c->attempt_errs, msg) : msg;
-		if (all != msg) {
-			free(c->attempt_errs);
-			free(msg);
-		}
+		free(c->attempt_errs);
 		c->attempt_errs = all;
+		free(msg);
 		conn_next_host(c);
 		return;
 	}
-	all = c->attempt_errs != NULL ? pgh_xasprintf("%s; %s", c->attempt_errs, msg) : msg;
 	pgh_warn("conn %u: connection%s%s failed: %s", c->id, c->database ? " to " : "",
 	         c->database ? c->database : "", all);
 	conn_close(c);
 	pool_note_failure(p, c, all);
-	if (all != msg)
-		free(all);
+	free(all);
 	free(msg);
 	pool_dispatch(p);
 }
@@ -446,14 +443,22 @@ static void conn_connect_step(struct pgh_conn *c, PostgresPollingStatusType st)
 		conn_connect_failed(c, uv_strerror(r));
 }
 
+/* What the kernel knows of the connection's TCP socket; false for none
+ * (no socket yet, or a unix socket). */
+static bool conn_tcp_info(const struct pgh_conn *c, struct tcp_info *ti)
+{
+	socklen_t n = sizeof(*ti);
+	int fd = c->pg != NULL ? PQsocket(c->pg) : -1;
+
+	return fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &n) == 0;
+}
+
 /* What the kernel knows of a connect that has not completed, for a person. */
 static const char *connect_hint(const struct pgh_conn *c)
 {
 	struct tcp_info ti;
-	socklen_t n = sizeof(ti);
-	int fd = PQsocket(c->pg);
 
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) != 0)
+	if (!conn_tcp_info(c, &ti))
 		return "";
 	if (ti.tcpi_state == TCP_SYN_SENT)
 		return " (no answer to the TCP connect: the network or the host is down)";
@@ -1052,12 +1057,10 @@ void pgh_conn_cancel(struct pgh_conn *c)
 bool pgh_conn_silence(const struct pgh_conn *c, char *buf, size_t len)
 {
 	struct tcp_info ti;
-	socklen_t n = sizeof(ti);
-	int fd = c->pg != NULL ? PQsocket(c->pg) : -1;
 	char server[300];
 
 	/* A unix socket has no TCP_INFO: it is never silent. */
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) != 0)
+	if (!conn_tcp_info(c, &ti))
 		return false;
 	conn_server(c, server, sizeof(server));
 	if (ti.tcpi_unacked > 0 && ti.tcpi_last_ack_recv >= 1000)
@@ -1117,19 +1120,9 @@ void pgh_conn_release(struct pgh_conn *c)
 		conn_close(c);
 	} else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
 		/* An error or a cancel skipped the end of the transaction: end
-		 * it before anyone else gets the connection, back to the
-		 * savepoint and committed when it had one (session.h). */
-		bool savepoint = c->pipe_savepoint;
-
+		 * it before anyone else gets the connection (session.h). */
 		c->resetting = true;
-		if (savepoint) {
-			memset(&c->pipe, 0, sizeof(c->pipe));
-			c->pipe.savepoint = true;
-			pgh_session_end(&c->pipe, PQserverVersion(c->pg), true, false);
-			c->pipe.main = c->pipe.n;
-		} else {
-			pgh_pipeline_single(&c->pipe, "ROLLBACK");
-		}
+		pgh_session_reset(&c->pipe, PQserverVersion(c->pg), c->pipe_savepoint);
 		c->pipe_single_row = false;
 		conn_pipeline_send(c, &reset_ops, NULL);
 		return;

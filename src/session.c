@@ -82,6 +82,8 @@ static void push(struct pgh_pipeline *pl, char *sql)
 	pl->sql[pl->n++] = sql;
 }
 
+static void session_end(struct pgh_pipeline *pl, int server_version, bool cleanup, bool commit);
+
 void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const struct pgh_config *cfg,
                        int server_version, const char *sql, uint64_t timeout_ms, bool commit)
 {
@@ -103,7 +105,7 @@ void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const str
 	main = pl->n;
 	if (sql != NULL)
 		push(pl, pgh_xstrdup(sql));
-	pgh_session_end(pl, server_version, sql != NULL, commit);
+	session_end(pl, server_version, sql != NULL, commit);
 	/* The setup: TimeZone for the session, after the probe's end
 	 * (everything before a Sync shares one transaction). */
 	if (sql == NULL)
@@ -112,7 +114,12 @@ void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const str
 	pl->main = sql != NULL ? main : pl->n;
 }
 
-void pgh_session_end(struct pgh_pipeline *pl, int server_version, bool cleanup, bool commit)
+/*
+ * The end of a transaction that pgh_session_build() began (pl->savepoint as
+ * it set it): back to the savepoint, the cleanup of what outlives a rollback
+ * when cleanup, then COMMIT, or ROLLBACK without a savepoint unless commit.
+ */
+static void session_end(struct pgh_pipeline *pl, int server_version, bool cleanup, bool commit)
 {
 	/* First: in an aborted transaction nothing else would run. */
 	if (pl->savepoint)
@@ -124,6 +131,18 @@ void pgh_session_end(struct pgh_pipeline *pl, int server_version, bool cleanup, 
 		push(pl, pgh_xstrdup("DEALLOCATE ALL"));
 	}
 	push(pl, pgh_xstrdup(commit || pl->savepoint ? "COMMIT" : "ROLLBACK"));
+}
+
+void pgh_session_reset(struct pgh_pipeline *pl, int server_version, bool savepoint)
+{
+	if (!savepoint) {
+		pgh_pipeline_single(pl, "ROLLBACK");
+		return;
+	}
+	memset(pl, 0, sizeof(*pl));
+	pl->savepoint = true;
+	session_end(pl, server_version, true, false);
+	pl->main = pl->n;
 }
 
 void pgh_pipeline_single(struct pgh_pipeline *pl, const char *sql)

@@ -61,8 +61,10 @@ netns_usable() {
 # shellcheck disable=SC2317 # called by the EXIT trap
 netns_cleanup() {
 	local n
+	# What runs in the client namespace is the test's; the server is
+	# with-pg.sh's to stop (its namespace goes when it has exited).
+	[ "${#netns_made[@]}" -eq 0 ] || ip netns pids "$ns_c" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 	for n in "${netns_made[@]}"; do
-		ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$n" 2>/dev/null
 	done
 	netns_made=()

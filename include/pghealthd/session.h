@@ -20,7 +20,7 @@
  * and SET ROLE included, as a rollback does); the COMMIT of what is left,
  * nothing, keeps pghealthd out of pg_stat_database's xact_rollback, so
  * that it never moves another monitor's commit ratio.  A check that fails
- * leaves the transaction aborted: the same end (pgh_session_end) closes it
+ * leaves the transaction aborted: the same end (pgh_session_reset) closes it
  * before the connection is reused.
  *
  * Every setting is the transaction's own, so through pgbouncer's transaction
@@ -46,7 +46,7 @@ struct pgh_pipeline {
 	char **sql; /* owned */
 	unsigned n;
 	unsigned main;  /* index of the owner's statement; n when there is none */
-	bool savepoint; /* opened PGH_SAVEPOINT: ended by pgh_session_end() */
+	bool savepoint; /* opened PGH_SAVEPOINT */
 };
 
 #define PGH_SAVEPOINT     "pghealthd"
@@ -70,12 +70,11 @@ void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const str
                        int server_version, const char *sql, uint64_t timeout_ms, bool commit);
 
 /*
- * Append the end of a transaction that pgh_session_build() began (with
- * pl->savepoint as it set it): back to the savepoint, the cleanup of what
- * outlives a rollback when cleanup, then COMMIT, or ROLLBACK without a
- * savepoint unless commit.
+ * The pipeline that ends a transaction a failed or cancelled pipeline left
+ * open (aborted): back to its savepoint, the cleanup and COMMIT when it had
+ * one (savepoint: that pipeline's pl->savepoint), else ROLLBACK.
  */
-void pgh_session_end(struct pgh_pipeline *pl, int server_version, bool cleanup, bool commit);
+void pgh_session_reset(struct pgh_pipeline *pl, int server_version, bool savepoint);
 
 /* A pipeline of one statement, which is not the owner's (e.g. ROLLBACK). */
 void pgh_pipeline_single(struct pgh_pipeline *pl, const char *sql);
