@@ -620,9 +620,6 @@ uint64_t pgh_sched_round(struct pgh_sched *s)
 	r->s = s;
 	r->no = ++s->round_no;
 	r->t0 = uv_hrtime();
-	/* Every round gets its connection attempt, however long the pool's
-	 * backoff has grown during an outage. */
-	pgh_pool_hurry(s->pool);
 	r->pending = 1; /* held while launching */
 	for (size_t i = 0; i < s->n_slots; i++) {
 		struct pgh_slot *slot = &s->slots[i];
@@ -653,6 +650,11 @@ uint64_t pgh_sched_round(struct pgh_sched *s)
 		r->pending++; /* the listing's hold */
 		pgh_dblist_read(s->loop, s->pool, s->cfg, sched_dblist_cb, r);
 	}
+	/* Every round gets its connection attempt, however long the pool's
+	 * backoff has grown during an outage; made once its work is queued,
+	 * so that an attempt that fails at once fails this round's checks at
+	 * once, rather than leaving them queued for the grown backoff. */
+	pgh_pool_hurry(s->pool);
 	no = r->no;
 	round_unref(r);
 	return no;

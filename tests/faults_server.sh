@@ -71,8 +71,8 @@ fi
 "$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null || die "could not start the server again"
 t_up=$(now_ms)
 snap_with=snapshot
-if expect_within 6000 "$t: a clean round within 6 s after the server is back" \
-	"$t: no clean round $(slow_ms 6000) ms after the server came back" \
+if expect_within 3000 "$t: a clean round within 3 s after the server is back" \
+	"$t: no clean round $(slow_ms 3000) ms after the server came back" \
 	status_all "$d/out" findings "$t_up" "${checks5[@]}"; then
 	echo "figure: server-restart: clean round ${waited_ms} ms after the server was back (pg_ctl start took $((t_up - t_up0)) ms)"
 else
