@@ -882,6 +882,7 @@ void pgh_config_free(struct pgh_config *cfg)
 		free(cfg->checks[i].name);
 		free(cfg->checks[i].sql);
 		free(cfg->checks[i].sql_file);
+		free(cfg->checks[i].state_sql);
 	}
 	free(cfg->checks);
 	if (cfg->password != NULL)

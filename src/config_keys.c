@@ -59,6 +59,7 @@ const struct opt opts[] = {
     {"check", "max_rows", OPT_U64, CHK(max_rows), NULL, 0, UINT64_MAX, OPT_FROM_RUN},
     {"check", "enabled", OPT_BOOL, CHK(enabled), "true", 0, 0, 0},
     {"check", "scope", OPT_SCOPE, CHK(scope), "cluster", 0, 0, 0},
+    {"check", "state_sql", OPT_STRING, CHK(state_sql), NULL, 0, 0, OPT_RAW | OPT_OPTIONAL},
 };
 
 const char *const severity_names[] = {"info", "warning", "critical"};

@@ -68,6 +68,10 @@ static void validate_check(struct parse *p, size_t i)
 		at = &cs->loc[CHECK_OPT(o)];
 		loc_error(p, at, "empty sql in [check:%s]", c->name);
 	}
+	if (c->state_sql != NULL && c->scope == PGH_SCOPE_DATABASE) {
+		at = &cs->loc[CHECK_OPT(find_opt("check", "state_sql"))];
+		loc_error(p, at, "state_sql in [check:%s] needs scope = cluster", c->name);
+	}
 	if (c->interval_ms % cfg->interval_ms != 0) {
 		char a[32], b[32];
 

@@ -128,6 +128,7 @@ static void conn_free_if_closed(struct pgh_conn *c)
 	free(c->attempt_errs);
 	free(c->deferred_err);
 	free(c->pipe_err);
+	free(c->kept);
 	free(c->database);
 	pgh_pipeline_clear(&c->pipe);
 	pgh_session_clear(&c->session);
@@ -414,7 +415,7 @@ static void conn_connected(struct pgh_conn *c)
 	conn_set_state(c, PGH_CONN_SETUP);
 	pgh_debug("conn %u: connected, cancel key pid %d", c->id, PQbackendPID(c->pg));
 	pgh_session_build(&c->pipe, &c->session, c->pool->cfg, PQserverVersion(c->pg), NULL, 0,
-	                  false);
+	                  false, NULL);
 	c->pipe_single_row = false;
 	conn_pipeline_send(c, &setup_ops, NULL);
 }
@@ -740,6 +741,8 @@ static void conn_pipeline_send(struct pgh_conn *c, const struct pgh_query_ops *o
 	c->pipe_savepoint = c->pipe.savepoint;
 	free(c->pipe_err);
 	c->pipe_err = NULL;
+	free(c->kept);
+	c->kept = NULL;
 	for (unsigned i = 0; err == NULL && i < c->pipe.n; i++)
 		if (!PQsendQueryParams(c->pg, c->pipe.sql[i], 0, NULL, NULL, NULL, NULL, 0))
 			err = PQerrorMessage(c->pg);
@@ -759,12 +762,12 @@ static void conn_pipeline_send(struct pgh_conn *c, const struct pgh_query_ops *o
 }
 
 void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, unsigned flags,
-                    const struct pgh_query_ops *ops, void *arg)
+                    const struct pgh_carry *carry, const struct pgh_query_ops *ops, void *arg)
 {
 	if (c->state != PGH_CONN_BUSY)
 		pgh_bug("conn %u: query in state %s", c->id, pgh_conn_state_str(c->state));
 	pgh_session_build(&c->pipe, &c->session, c->pool->cfg, PQserverVersion(c->pg), sql,
-	                  timeout_ms, (flags & PGH_QUERY_COMMIT) != 0);
+	                  timeout_ms, (flags & PGH_QUERY_COMMIT) != 0, carry);
 	c->pipe_single_row = (flags & PGH_QUERY_SINGLE_ROW) != 0;
 	c->pipe_commit = (flags & PGH_QUERY_COMMIT) != 0;
 	conn_pipeline_send(c, ops, arg);
@@ -840,6 +843,37 @@ static bool result_is_copy(const PGresult *res)
 }
 
 /*
+ * The state query's value, kept for the owner; a query that fails or says
+ * nothing keeps nothing (the next run compares with an older value), and
+ * the connection stays usable: the savepoint undoes the failure.
+ */
+static void conn_keep_result(struct pgh_conn *c, PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_TUPLES_OK && PQntuples(res) > 0 && PQnfields(res) > 0 &&
+	    !PQgetisnull(res, 0, 0) && PQgetlength(res, 0, 0) <= PGH_KEPT_MAX) {
+		free(c->kept);
+		c->kept = pgh_xstrdup(PQgetvalue(res, 0, 0));
+	} else if (st == PGRES_FATAL_ERROR) {
+		pgh_warn("conn %u: the state query failed: %.*s", c->id,
+		         (int)strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
+	} else if (st == PGRES_TUPLES_OK) {
+		pgh_warn("conn %u: the state query returned no value, or over %d bytes", c->id,
+		         PGH_KEPT_MAX);
+	}
+	PQclear(res);
+}
+
+char *pgh_conn_take_kept(struct pgh_conn *c)
+{
+	char *v = c->kept;
+
+	c->kept = NULL;
+	return v;
+}
+
+/*
  * The results of a statement that is not the owner's: the first error before
  * the owner's statement fails the pipeline; one after it (the trailer) leaves
  * the session in a state nobody knows, so the connection is not reused.
@@ -848,6 +882,10 @@ static void conn_internal_result(struct pgh_conn *c, PGresult *res)
 {
 	const char *sql = c->pipe.sql[c->pipe_pos];
 
+	if (c->pipe.keep != 0 && c->pipe_pos == c->pipe.keep) {
+		conn_keep_result(c, res);
+		return;
+	}
 	if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
 		char *msg = msg_dup(PQresultErrorMessage(res));
 

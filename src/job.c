@@ -11,6 +11,7 @@
 
 #include "pghealthd/job.h"
 #include "pghealthd/log.h"
+#include "pghealthd/session.h"
 #include "pghealthd/settings.h"
 
 /* The server's statement_timeout fires first; the client steps in after this. */
@@ -46,6 +47,7 @@ struct pgh_query pgh_query_for_check(const struct pgh_check *c)
 	    .timeout_ms = c->timeout_ms,
 	    .max_rows = c->max_rows,
 	    .check = c,
+	    .state_sql = c->state_sql,
 	};
 }
 
@@ -286,6 +288,8 @@ static void job_query_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
 		                 ? PGH_CHECK_TIMEOUT
 		                 : PGH_CHECK_ERROR,
 		             errmsg);
+	if (errmsg == NULL && !pgh_job_failed(job))
+		job->result.kept = pgh_conn_take_kept(c);
 	job->conn = NULL;
 	pgh_conn_release(c);
 	job_publish(job);
@@ -369,16 +373,18 @@ static void job_queue_deadline_cb(uv_timer_t *t)
 static void job_granted_cb(struct pgh_request *req, struct pgh_conn *c)
 {
 	struct pgh_job *job = PGH_CONTAINER_OF(req, struct pgh_job, req);
+	struct pgh_carry carry = {.previous = job->query.previous, .sql = job->query.state_sql};
 
 	job->conn = c;
 	job_set_phase(job, PGH_JOB_RUNNING);
 	if (job->query.timeout_ms > 0)
 		uv_timer_start(&job->deadline, job_deadline_cb,
 		               job->query.timeout_ms + DEADLINE_SLACK_MS, 0);
-	pgh_conn_query(
-	    c,
-	    job->query.sql_redshift != NULL && pgh_conn_is_redshift(c) ? job->query.sql_redshift
-	                                                               : job->query.sql,
-	    job->query.timeout_ms,
-	    PGH_QUERY_SINGLE_ROW | (job->query.commit ? PGH_QUERY_COMMIT : 0), &job_ops, job);
+	pgh_conn_query(c,
+	               job->query.sql_redshift != NULL && pgh_conn_is_redshift(c)
+	                   ? job->query.sql_redshift
+	                   : job->query.sql,
+	               job->query.timeout_ms,
+	               PGH_QUERY_SINGLE_ROW | (job->query.commit ? PGH_QUERY_COMMIT : 0),
+	               carry.sql != NULL ? &carry : NULL, &job_ops, job);
 }

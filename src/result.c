@@ -33,6 +33,7 @@ void pgh_result_clear(struct pgh_result *r)
 	free(r->file);
 	free(r->error);
 	free(r->preview);
+	free(r->kept);
 	memset(r, 0, sizeof(*r));
 }
 

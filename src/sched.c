@@ -7,8 +7,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pghealthd/csvout.h"
 #include "pghealthd/job.h"
@@ -48,6 +50,15 @@ struct pgh_slot {
 	uint64_t since_ms;
 	uint32_t *history; /* rows of the latest runs, oldest first; only for the page */
 	unsigned n_history;
+	char *kept;        /* state_sql: the latest run's value, or NULL */
+	bool kept_writing; /* output_dir/.state/NAME is being written */
+};
+
+/* The write of a check's kept state. */
+struct kept_write {
+	struct pgh_sink sink;
+	struct pgh_slot *slot;
+	struct pgh_sched *s;
 };
 
 struct pgh_sched {
@@ -65,6 +76,7 @@ struct pgh_sched {
 	struct pgh_sink prom;    /* the Prometheus textfile, when configured */
 	struct pgh_sink page;    /* the HTML page, when configured */
 	unsigned status_pending; /* sinks of the current write still finishing */
+	unsigned kept_pending;   /* state files being written */
 	uint64_t rounds_done;
 	bool status_busy;
 	bool status_failed;               /* the latest status.csv write failed */
@@ -198,6 +210,48 @@ static void sched_read_since(struct pgh_sched *s)
 	free(seed.by_name);
 }
 
+/*
+ * What the checks with a state_sql kept last time, from output_dir/.state:
+ * a restart (or `once` from cron) compares with the run before it.  Read
+ * once at start, as status.csv is; a missing or unreadable file is a first
+ * run.
+ */
+static void sched_read_kept(struct pgh_sched *s)
+{
+	char *dir = pgh_xasprintf("%s/" PGH_STATE_DIR, s->cfg->output_dir);
+	bool any = false;
+
+	for (size_t i = 0; i < s->n_slots; i++) {
+		struct pgh_slot *slot = &s->slots[i];
+		char *path;
+		FILE *f;
+		size_t n;
+
+		if (slot->check->state_sql == NULL)
+			continue;
+		any = true;
+		path = pgh_xasprintf("%s/%s", dir, slot->check->name);
+		f = fopen(path, "rb");
+		free(path);
+		if (f == NULL)
+			continue;
+		slot->kept = pgh_xmalloc(PGH_KEPT_MAX + 2);
+		n = fread(slot->kept, 1, PGH_KEPT_MAX + 1, f);
+		fclose(f);
+		slot->kept[n] = '\0';
+		if (n == 0 || n > PGH_KEPT_MAX || strlen(slot->kept) != n) {
+			free(slot->kept);
+			slot->kept = NULL;
+		}
+	}
+	if (any && mkdir(dir, 0755) != 0 && errno != EEXIST)
+		pgh_warn("%s: %s: the checks' state is not kept across restarts", dir,
+		         strerror(errno));
+	else if (any && pgh_sink_remove_stale(dir) < 0)
+		pgh_warn("%s: could not remove stale temp files", dir);
+	free(dir);
+}
+
 struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
                                 struct pgh_pool *pool, pgh_round_cb cb, void *arg)
 {
@@ -215,6 +269,7 @@ struct pgh_sched *pgh_sched_new(uv_loop_t *loop, const struct pgh_config *cfg,
 		s->slots[i].check = &cfg->checks[i];
 	sched_scan_files(s);
 	sched_read_since(s);
+	sched_read_kept(s);
 	return s;
 }
 
@@ -222,11 +277,12 @@ void pgh_sched_free(struct pgh_sched *s)
 {
 	if (s == NULL)
 		return;
-	if (s->running > 0 || s->status_busy || s->status_next != NULL)
+	if (s->running > 0 || s->status_busy || s->status_next != NULL || s->kept_pending > 0)
 		pgh_bug("scheduler freed with %u jobs running", s->running);
 	for (size_t i = 0; i < s->n_slots; i++) {
 		pgh_result_clear(&s->slots[i].last);
 		free(s->slots[i].history);
+		free(s->slots[i].kept);
 	}
 	free(s->slots);
 	free(s->backlog);
@@ -237,7 +293,8 @@ static void sched_maybe_stopped(struct pgh_sched *s)
 {
 	void (*cb)(void *);
 
-	if (!s->stopping || s->running > 0 || s->status_busy || s->stopped_cb == NULL)
+	if (!s->stopping || s->running > 0 || s->status_busy || s->kept_pending > 0 ||
+	    s->stopped_cb == NULL)
 		return;
 	cb = s->stopped_cb;
 	s->stopped_cb = NULL;
@@ -502,6 +559,50 @@ static void slot_finish(struct pgh_slot *slot, struct pgh_result *res)
 	sched_maybe_stopped(s);
 }
 
+static void kept_done_cb(struct pgh_sink *sink, int status)
+{
+	struct kept_write *w = PGH_CONTAINER_OF(sink, struct kept_write, sink);
+	struct pgh_sched *s = w->s;
+
+	if (status < 0)
+		pgh_warn("check %s: its state was not kept: %s", w->slot->check->name,
+		         sink->errmsg);
+	w->slot->kept_writing = false;
+	pgh_sink_release(sink);
+	free(w);
+	s->kept_pending--;
+	sched_maybe_stopped(s);
+}
+
+/*
+ * A run's state_sql value: the next run reads it, and output_dir/.state
+ * keeps it for the next process.  While one write is in flight the next
+ * value is only in memory (the run after writes it).
+ */
+static void slot_keep(struct pgh_sched *s, struct pgh_slot *slot, char *kept)
+{
+	char *dir;
+	struct pgh_sink_opts o = {
+	    .name = slot->check->name, .fsync = s->cfg->fsync, .in_memory = true};
+	struct kept_write *w;
+
+	free(slot->kept);
+	slot->kept = kept;
+	if (slot->kept_writing)
+		return;
+	dir = pgh_xasprintf("%s/" PGH_STATE_DIR, s->cfg->output_dir);
+	o.dir = dir;
+	w = pgh_xcalloc(1, sizeof(*w));
+	w->slot = slot;
+	w->s = s;
+	pgh_sink_init(&w->sink, s->loop, &o);
+	free(dir);
+	pgh_sink_append(&w->sink, kept, strlen(kept));
+	slot->kept_writing = true;
+	s->kept_pending++;
+	pgh_sink_finish(&w->sink, true, kept_done_cb);
+}
+
 static void sched_job_done_cb(struct pgh_job *job)
 {
 	struct pgh_slot *slot = job->data;
@@ -510,6 +611,10 @@ static void sched_job_done_cb(struct pgh_job *job)
 
 	slot->running = NULL;
 	s->started--;
+	if (job->result.kept != NULL) {
+		slot_keep(s, slot, job->result.kept);
+		job->result.kept = NULL;
+	}
 	slot_finish(slot, &job->result);
 	pgh_job_free(job);
 	pgh_csv_out_clear(slot->out);
@@ -543,6 +648,7 @@ static struct pgh_job *sched_job_new(struct pgh_sched *s, struct pgh_slot *slot)
 	const struct pgh_check *c = slot->check;
 	struct pgh_query q = pgh_query_for_check(c);
 
+	q.previous = slot->kept;
 	slot->out = pgh_xmalloc(sizeof(*slot->out));
 	pgh_csv_out_init(slot->out, s->loop, s->cfg, c, !slot_may_have_file(slot));
 	return pgh_job_new(s->loop, s->pool, s->cfg, &q, &pgh_csv_output, slot->out,
@@ -709,6 +815,11 @@ void pgh_sched_adopt(struct pgh_sched *dst, struct pgh_sched *src)
 		to->history = from->history;
 		to->n_history = from->n_history;
 		from->history = NULL;
+		if (from->kept != NULL && to->check->state_sql != NULL) {
+			free(to->kept);
+			to->kept = from->kept;
+			from->kept = NULL;
+		}
 		from->has_result = false;
 	}
 	free(by_name);

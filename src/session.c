@@ -85,7 +85,8 @@ static void push(struct pgh_pipeline *pl, char *sql)
 static void session_end(struct pgh_pipeline *pl, int server_version, bool cleanup, bool commit);
 
 void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const struct pgh_config *cfg,
-                       int server_version, const char *sql, uint64_t timeout_ms, bool commit)
+                       int server_version, const char *sql, uint64_t timeout_ms, bool commit,
+                       const struct pgh_carry *carry)
 {
 	/* A check on PostgreSQL is undone by its savepoint and its transaction
 	 * committed: nothing it did stays, and it counts as no rollback in
@@ -102,9 +103,22 @@ void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const str
 		push(pl, pgh_xstrdup(PGH_SAVEPOINT_SQL));
 	for (size_t i = 0; i < cfg->session_sql.len; i++)
 		push(pl, pgh_xstrdup(cfg->session_sql.items[i]));
+	/* The transaction's own setting, undone with it as the others are. */
+	if (sql != NULL && carry != NULL) {
+		char *prev = literal(carry->previous != NULL ? carry->previous : "");
+
+		push(pl, pgh_xasprintf("SELECT set_config('" PGH_PREVIOUS_SETTING "', %s, true)",
+		                       prev));
+		free(prev);
+	}
 	main = pl->n;
 	if (sql != NULL)
 		push(pl, pgh_xstrdup(sql));
+	/* Read in the same transaction: the same statistics snapshot. */
+	if (sql != NULL && carry != NULL) {
+		pl->keep = pl->n;
+		push(pl, pgh_xstrdup(carry->sql));
+	}
 	session_end(pl, server_version, sql != NULL, commit);
 	/* The setup: TimeZone for the session, after the probe's end
 	 * (everything before a Sync shares one transaction). */

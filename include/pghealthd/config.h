@@ -63,6 +63,9 @@ struct pgh_check {
 	uint64_t max_rows;    /* [run] max_rows when not set; 0 = no cap */
 	bool enabled;
 	enum pgh_scope scope; /* default cluster */
+	/* A query whose one value is kept (output_dir/.state/NAME) and given to
+	 * the next run as pghealthd.previous: counters to compare with. */
+	char *state_sql;
 };
 
 struct pgh_config {

@@ -34,6 +34,9 @@ struct pgh_query {
 	/* Optional: the check whose pghealthd.* settings a data exception
 	 * may come from (the error then names the setting). */
 	const struct pgh_check *check;
+	/* Optional: the check's state query and what its last run kept. */
+	const char *state_sql;
+	const char *previous;
 };
 
 /* The query of a check: its SQL, timeout and max_rows (in the conninfo's

@@ -43,6 +43,8 @@
 #include "pghealthd/common.h"
 #include "pghealthd/config.h"
 
+struct pgh_carry; /* session.h */
+
 enum pgh_conn_state {
 	PGH_CONN_NEW, /* allocated, not started */
 	PGH_CONN_CONNECTING,
@@ -128,7 +130,13 @@ enum {
  * saying why when the session's own statements failed.
  */
 void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, unsigned flags,
-                    const struct pgh_query_ops *ops, void *arg);
+                    const struct pgh_carry *carry, const struct pgh_query_ops *ops, void *arg);
+
+/* The most a state query's value may be (bytes). */
+#define PGH_KEPT_MAX (1024 * 1024)
+
+/* After done: the carry's state query's value (the caller frees it), or NULL. */
+char *pgh_conn_take_kept(struct pgh_conn *c);
 
 /* Continue reading after a result callback returned false. */
 void pgh_conn_resume(struct pgh_conn *c);

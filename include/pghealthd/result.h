@@ -35,6 +35,7 @@ struct pgh_result {
 	char *file;          /* file name in output_dir when one was published */
 	char *error;         /* first line of the error, or NULL */
 	char *preview;       /* the file's first rows as CSV, header first (the page), or NULL */
+	char *kept;          /* the check's state_sql value, to give its next run, or NULL */
 };
 
 void pgh_result_clear(struct pgh_result *r);

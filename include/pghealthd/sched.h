@@ -19,6 +19,9 @@
 #include "pghealthd/config.h"
 #include "pghealthd/pool.h"
 
+/* Under output_dir: what checks with a state_sql kept (one file each). */
+#define PGH_STATE_DIR ".state"
+
 struct pgh_sched;
 
 struct pgh_round_summary {

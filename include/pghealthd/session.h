@@ -46,8 +46,21 @@ struct pgh_pipeline {
 	char **sql; /* owned */
 	unsigned n;
 	unsigned main;  /* index of the owner's statement; n when there is none */
+	unsigned keep;  /* index of the carry's state query, or 0: none */
 	bool savepoint; /* opened PGH_SAVEPOINT */
 };
+
+/*
+ * A check's state from run to run (its state_sql): the value the last run
+ * kept, which this run's statement reads as pghealthd.previous (a setting
+ * of the transaction), and the query whose first value is kept next.
+ */
+struct pgh_carry {
+	const char *previous; /* NULL: nothing kept yet */
+	const char *sql;      /* the state query */
+};
+
+#define PGH_PREVIOUS_SETTING "pghealthd.previous"
 
 #define PGH_SAVEPOINT     "pghealthd"
 #define PGH_SAVEPOINT_SQL "SAVEPOINT " PGH_SAVEPOINT
@@ -64,10 +77,13 @@ void pgh_session_clear(struct pgh_session *s);
  * Build the pipeline for statement sql (NULL: the setup probe) with a
  * server-side timeout of timeout_ms (0: none) on a server of
  * server_version (PQserverVersion; Redshift reports 80002), ended by COMMIT
- * when commit, else ROLLBACK.  Clear it with pgh_pipeline_clear().
+ * when commit, else ROLLBACK; with carry (or NULL), the carry's setting
+ * before sql and its state query after it (pl->keep).  Clear it with
+ * pgh_pipeline_clear().
  */
 void pgh_session_build(struct pgh_pipeline *pl, struct pgh_session *s, const struct pgh_config *cfg,
-                       int server_version, const char *sql, uint64_t timeout_ms, bool commit);
+                       int server_version, const char *sql, uint64_t timeout_ms, bool commit,
+                       const struct pgh_carry *carry);
 
 /*
  * The pipeline that ends a transaction a failed or cancelled pipeline left
