@@ -41,7 +41,6 @@ lowered=(
 	"SET pghealthd.wait_events.min_sessions = 1"
 	"SET pghealthd.orphaned_prepared_transactions.min_age = '0'"
 	"SET pghealthd.xmin_horizon.max_age = 1000"
-	"SET pghealthd.temp_files.max_bytes_per_day = 1"
 	"SET pghealthd.checkpoint_pressure.min_checkpoints = 1"
 	"SET pghealthd.table_bloat_estimate.min_bloat_bytes = 0"
 )
@@ -143,15 +142,32 @@ fresh_table() {
 npack=$(grep -c '^\[check:' "$pack")
 assert_le 25 "$npack" "the PostgreSQL pack has at least 25 checks"
 
+# temp_mb MB: a sort that does not fit in work_mem writes about MB of
+# temporary files; waits until the statistics count them.
+temp_mb() {
+	local before
+	before=$(q "SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")
+	pgsql -c "SET work_mem = '64kB'" \
+		-c "SELECT count(*) FROM (SELECT g FROM generate_series(1, $1 * 70000) g ORDER BY g DESC) s" \
+		>/dev/null || die "temp file query failed"
+	wait_sql "SELECT temp_bytes > $before FROM pg_stat_database WHERE datname = current_database()" \
+		"temp files counted"
+}
+
 # ---- round 1: a fresh cluster is healthy -----------------------------------
+# Even with 10 MB of temporary files written just after initdb: a rate taken
+# since the statistics began would read it as many GiB a day.
 round=baseline
 pgh -c "$base_conf" check-config >/dev/null 2>"$work/check-config.err" ||
 	die "check-config refused the pack: $(cat "$work/check-config.err")"
+temp_mb 10
 # Transactions the cluster counted as rollbacks and commits.
 xacts() { q "SELECT sum(xact_rollback) || ' ' || sum(xact_commit) FROM pg_stat_database"; }
 read -r rb0 cm0 <<<"$(xacts)"
 run_round "$base_conf" 0 "$round: a fresh cluster has no warning or critical finding"
 no_errors
+[ -s "$out/.state/temp_files" ] && [ -s "$out/.state/deadlocks" ]
+assert_eq 0 $? "$round: temp_files and deadlocks keep their counters in output_dir/.state"
 # The backends count their transactions when they exit: the commits show
 # when they have.
 flushed() {
@@ -162,9 +178,29 @@ expect_within 5000 "$round: the round's transactions are counted" \
 	"$round: the round's transactions are not counted" flushed || true
 assert_eq "$rb0" "$rb1" "$round: the pack's round is no rollback in pg_stat_database (xact_rollback $rb0 -> $rb1, xact_commit $cm0 -> $cm1)"
 expect_findings database_sizes
-for c in top_statements settings_pending_restart idle_in_transaction; do
+for c in top_statements settings_pending_restart idle_in_transaction temp_files deadlocks; do
 	expect_healthy "$c"
 done
+
+# A low threshold shows enough digits to see why a row is a finding (a
+# fresh cluster's xid age is a few dozen: 0.000001 % of 2^31).
+pct=$(pgsql -c "SELECT set_config('pghealthd.xid_wraparound.max_pct', '0.0000001', false)" \
+	-f "$root/conf/checks/postgresql/xid_wraparound.sql" | awk -F'|' -v db="$PGDATABASE" '$1 == db { print $3 }')
+assert_match '^0\.0*[1-9][0-9]*$' "$pct" "$round: xid_wraparound's pct_to_wraparound shows why it fired ($pct, not 0.0)"
+
+# ---- after a restart, and three rounds: still nothing, and no rollback -------
+"$PGH_FIXTURE" restart "$PGH_FIXTURE_DIR" >/dev/null || die "server restart failed"
+for round in restarted again-1 again-2 again-3; do
+	run_round "$base_conf" 0 "$round: no warning or critical finding"
+	no_errors
+	for c in temp_files deadlocks; do
+		expect_healthy "$c"
+	done
+done
+cm0=$cm1
+expect_within 5000 "$round: the rounds' transactions are counted" \
+	"$round: the rounds' transactions are not counted" flushed || true
+assert_eq "$rb0" "$rb1" "$round: four more rounds, a restart among them, are no rollback (xact_rollback $rb0 -> $rb1)"
 
 # ---- round 2: a restart-only setting, pg_stat_statements installed -------
 # but not loaded: top_statements must stay silent, not fail.  Commit
@@ -218,10 +254,9 @@ EOF
 if pgsql -c "CREATE UNIQUE INDEX CONCURRENTLY pgh_dup_x ON pgh_dup (x)" 2>/dev/null; then
 	die "CREATE UNIQUE INDEX CONCURRENTLY on duplicates succeeded"
 fi
-# Temporary files: a sort that does not fit in work_mem.
-pgsql -c "SET work_mem = '64kB'" \
-	-c "SELECT count(*) FROM (SELECT g FROM generate_series(1, 100000) g ORDER BY g DESC) s" \
-	>/dev/null || die "temp file query failed"
+# Temporary files: 15 MB within the seconds since the previous round is
+# far above the default 10 GiB a day.
+temp_mb 15
 
 # A deadlock between two sessions.
 bg_start pgh_dl_a
@@ -262,8 +297,6 @@ wait_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'pg
 	AND state = 'active' AND now() - query_start > interval '1.2 seconds'" "long statement"
 wait_sql "SELECT n_dead_tup >= 18000 FROM pg_stat_user_tables WHERE relname = 'pgh_dead'" \
 	"dead rows counted"
-wait_sql "SELECT temp_bytes > 0 FROM pg_stat_database WHERE datname = current_database()" \
-	"temp file counted"
 pgsql -c "SELECT 1 FROM pg_stat_statements LIMIT 1" >/dev/null ||
 	die "pg_stat_statements is not loaded after the restart"
 [ "$(pgsql -c "SHOW track_commit_timestamp")" = on ] ||
@@ -316,6 +349,15 @@ csv_has inactive_replication_slots pgh_slot "the slot is named"
 csv_has top_statements "pgh_dead" "pg_stat_statements rows are read"
 assert_eq "marker,inline override" "$(tr '\n' ',' <"$out/database_sizes.csv" | sed 's/,$//')" \
 	"$round: an inline sql section replaces the pack's sql_file"
+
+# ---- round 3a: the same problems a round later: the deadlock and the temp
+# files are reported once, not for as long as the statistics live.
+round=problems-again
+run_round "$low_conf" 1 "$round: warnings, no critical finding"
+no_errors
+expect_findings idle_in_transaction
+expect_healthy deadlocks
+expect_healthy temp_files
 
 # ---- round 3b: min_age 1 s: the blocked table is now neglected ---------------
 round=neglected
