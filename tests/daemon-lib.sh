@@ -16,6 +16,7 @@ started_pids=()  # daemons and background helpers
 frozen_pids=()   # server backends stopped with SIGSTOP
 mounts=()
 bouncer_dirs=()  # pgbouncer fixtures
+fixture_dirs=()  # other PostgreSQL fixtures (a standby)
 declare -gA bg_pid=() bg_fd=() # background psql sessions (bg_start)
 
 # shellcheck disable=SC2317 # called by the EXIT trap
@@ -33,6 +34,9 @@ cleanup() {
 	done
 	for p in "${bouncer_dirs[@]}"; do
 		bouncer_stop "$p"
+	done
+	for p in "${fixture_dirs[@]}"; do
+		"$PGH_FIXTURE" stop "$p" >/dev/null 2>&1
 	done
 	for m in "${mounts[@]}"; do
 		if mountpoint -q "$m"; then

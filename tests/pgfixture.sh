@@ -11,6 +11,11 @@
 #   pgfixture.sh startserver DIR   start again after stopserver, same port
 #   pgfixture.sh env DIR           print the export lines again
 #   pgfixture.sh status DIR        exit 0 if the server is running
+#   pgfixture.sh standby DIR PRIMARY_DIR
+#                                  a streaming standby of the fixture in
+#                                  PRIMARY_DIR (pg_basebackup -R), started
+#                                  on a port of its own; prints the export
+#                                  lines as start does
 #
 # The unix socket lives in DIR, the server also listens on 127.0.0.1 on a
 # free TCP port, it logs to DIR/server.log.  Run as root, the cluster belongs
@@ -262,6 +267,29 @@ cmd_start() {
 	print_env
 }
 
+cmd_standby() {
+	local primary=$1
+	[ -f "$primary/port" ] || die "no fixture in $primary"
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd -P)
+	if [ -n "$run_as" ]; then
+		chown "$run_as:" "$dir"
+	fi
+	make_reachable
+	cd "$dir"
+	if ! as_owner "$bindir/pg_basebackup" -h "$primary" -p "$(cat "$primary/port")" -U postgres \
+		-D "$dir/data" -R -X stream -c fast >"$dir/basebackup.log" 2>&1; then
+		cat "$dir/basebackup.log" >&2
+		die "pg_basebackup from $primary failed"
+	fi
+	# The primary's settings came with the copy: its port and socket
+	# directory are overridden by this instance's (later lines win).
+	pick_port >"$dir/port"
+	write_conf "$(cat "$dir/port")"
+	start_server
+	print_env
+}
+
 cmd_stop() {
 	[ -d "$dir/data" ] || return 0
 	[ -f "$dir/data/postmaster.pid" ] || return 0
@@ -325,6 +353,10 @@ stopserver)
 	esac
 	;;
 startserver) cmd_startserver ;;
+standby)
+	[ $# -ge 1 ] || usage
+	cmd_standby "$1"
+	;;
 restart) cmd_restart ;;
 env)
 	[ -f "$dir/port" ] || die "no fixture in $dir"

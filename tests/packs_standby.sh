@@ -1,0 +1,100 @@
+#!/bin/bash
+# standby_replay_stopped against a real streaming standby (pg_basebackup -R
+# of the fixture, tests/pgfixture.sh standby), at its default: replay paused
+# while WAL arrives, then replay waiting on a query that conflicts with it
+# (max_standby_streaming_delay = -1, the primary drops a table a standby
+# session reads).  Each is found, and is healthy again once released; an
+# idle standby, and one after a WAL switch, is no finding.
+#
+# Run alone: meson test -C build packs_standby
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_standby.sh
+set -eu
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+test_setup packs_standby
+
+pack=$root/conf/checks/postgresql.ini
+out=$work/out
+
+pgsql -c "CREATE TABLE pgh_sb (x int)" -c "INSERT INTO pgh_sb VALUES (1)" \
+	-c "CREATE TABLE pgh_more (x int)" >/dev/null || die "setup failed"
+fixture_dirs+=("$work/standby")
+sb_env=$("$PGH_FIXTURE" standby "$work/standby" "$PGH_FIXTURE_DIR") || die "no standby"
+sb_host=$(sed -n "s/^export PGHOST=//p" <<<"$sb_env" | tr -d "'")
+sb_port=$(sed -n "s/^export PGPORT=//p" <<<"$sb_env")
+sb() { pgsql -h "$sb_host" -p "$sb_port" "$@"; }
+sb_wait() { # SQL MESSAGE: poll the standby until SQL returns t (10 s at most)
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(sb -c "$1" 2>/dev/null)" = t ] && return 0
+		sleep 0.1
+	done
+	die "timed out waiting for: $2"
+}
+caught_up() {
+	local lsn
+	lsn=$(q "SELECT pg_current_wal_flush_lsn()")
+	sb_wait "SELECT pg_last_wal_replay_lsn() >= '$lsn'" "the standby replays up to $lsn"
+}
+sb_wait "SELECT pg_is_in_recovery() AND count(*) = 1 FROM pgh_sb" "the standby is up"
+caught_up
+
+conf=$work/standby.ini
+new_config "$conf" "$out" "conninfo=host='$sb_host' port=$sb_port dbname=postgres user=postgres" \
+	"session_sql=SET lock_timeout = '1s'" max_connections=3 history=0 "include=$pack"
+state_of() { status_sql "$out" "SELECT state FROM status WHERE \"check\" = '$1'"; }
+column() { # CHECK COLUMN: the first row's value (no quoted commas in these)
+	awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i }
+		NR == 2 && k { print $k }' "$out/$1.csv" 2>/dev/null
+}
+bad() { status_sql "$out" "SELECT string_agg(\"check\" || ': ' || error, '; ') FROM status WHERE state IN ('error', 'timeout')"; }
+
+round=idle
+run_once "$conf" 0 "$round: the pack on a healthy standby: no warning"
+assert_eq "" "$(bad)" "$round: no check fails on a standby"
+run_once "$conf" 0 "$round: a second run, replay position unchanged, nothing waiting"
+assert_eq ok "$(state_of standby_replay_stopped)" "$round: an idle standby is not stopped"
+pgsql -c "INSERT INTO pgh_more VALUES (1)" -c "SELECT pg_switch_wal()" >/dev/null
+caught_up
+run_once "$conf" 0 "$round: after a WAL switch"
+run_once "$conf" 0 "$round: and again"
+assert_eq ok "$(state_of standby_replay_stopped)" "$round: the padding after a WAL switch is no backlog"
+
+# ---- replay paused --------------------------------------------------------------
+round=paused
+sb -c "SELECT pg_wal_replay_pause()" >/dev/null || die "pause failed"
+sb_wait "SELECT pg_is_wal_replay_paused()" "replay paused"
+pgsql -c "INSERT INTO pgh_more SELECT generate_series(1, 1000)" >/dev/null
+sb_wait "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()" "WAL received, not replayed"
+run_once "$conf" 1 "$round: a warning"
+assert_eq findings "$(state_of standby_replay_stopped)" "$round: standby_replay_stopped finds it"
+assert_eq paused "$(column standby_replay_stopped replay)" "$round: the row says paused"
+sb -c "SELECT pg_wal_replay_resume()" >/dev/null || die "resume failed"
+caught_up
+run_once "$conf" 0 "$round: resumed: no warning"
+assert_eq ok "$(state_of standby_replay_stopped)" "$round: healthy again"
+
+# ---- replay waits on a conflicting query ------------------------------------------
+round=conflict
+sb -c "ALTER SYSTEM SET max_standby_streaming_delay = -1" -c "SELECT pg_reload_conf()" \
+	>/dev/null || die "ALTER SYSTEM on the standby failed"
+bg_start pgh_reader "host=$sb_host port=$sb_port dbname=postgres user=postgres"
+bg_send pgh_reader "BEGIN; SELECT count(*) FROM pgh_sb;"
+sb_wait "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'pgh_reader'
+	AND state = 'idle in transaction'" "the standby session reads pgh_sb"
+pgsql -c "DROP TABLE pgh_sb" -c "INSERT INTO pgh_more SELECT generate_series(1, 1000)" >/dev/null
+sb_wait "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()" "WAL received, not replayed"
+sleep 0.5
+# The first run takes the position replay stopped at (it may have moved
+# since the run before); the next one sees it has not moved.
+pgh -c "$conf" once >/dev/null 2>&1 || true
+run_once "$conf" 1 "$round: the next run: a warning"
+assert_eq findings "$(state_of standby_replay_stopped)" "$round: standby_replay_stopped finds replay not moving"
+assert_eq "not moving" "$(column standby_replay_stopped replay)" "$round: the row says not moving"
+assert_ne "" "$(column standby_replay_stopped replay_lsn_unchanged_since)" "$round: and since when"
+bg_stop pgh_reader
+caught_up
+run_once "$conf" 0 "$round: released: no warning"
+assert_eq ok "$(state_of standby_replay_stopped)" "$round: healthy again"
+
+finish
