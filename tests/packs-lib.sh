@@ -108,3 +108,26 @@ rs_findings() { # NAME
 rs_failed() { # NAME
 	awk -F'|' '$2 != "ok" && $2 != "findings" { print $1 " (" $2 "): " $3 }' "$work/$1/status.txt"
 }
+
+# ---- the PostgreSQL pack at its defaults --------------------------------------
+# pg_pack_setup: $pack, the PostgreSQL pack; $out; $conf, the pack as shipped
+# for the fixture's server.
+pg_pack_setup() {
+	# shellcheck disable=SC2154 # $root, $work: set by lib.sh
+	pack=$root/conf/checks/postgresql.ini
+	out=$work/out
+	conf=$work/pack.ini
+	pack_config "$conf" "$PGUSER" "$PGDATABASE" "$out"
+}
+
+# pack_state CHECK: its state in $out/status.csv.
+pack_state() {
+	status_sql "$out" "SELECT state FROM status WHERE \"check\" = '$1'"
+}
+
+# pack_column CHECK COLUMN: the value in its CSV's first row (for columns
+# without quoted commas).
+pack_column() {
+	awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i }
+		NR == 2 && k { print $k }' "$out/$1.csv" 2>/dev/null
+}

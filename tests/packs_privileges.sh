@@ -124,7 +124,7 @@ csv_has() { # CHECK TEXT
 # pg_stat_statements or the size of every database: blind without pg_monitor.
 needs_pg_monitor=(long_running_queries long_running_transactions idle_in_transaction
 	blocked_sessions connection_saturation wait_events replication_lag
-	settings_pending_restart top_statements database_sizes wal_pileup)
+	settings_pending_restart top_statements database_sizes database_growth wal_pileup)
 # The checks that read the sequences' values and the columns' statistics:
 # blind without SELECT on them (pg_read_all_data).
 needs_read_all_data=(sequence_exhaustion table_bloat_estimate)

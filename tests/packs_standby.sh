@@ -13,8 +13,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 test_setup packs_standby
 
-pack=$root/conf/checks/postgresql.ini
-out=$work/out
+pg_pack_setup
 
 pgsql -c "CREATE TABLE pgh_sb (x int)" -c "INSERT INTO pgh_sb VALUES (1)" \
 	-c "CREATE TABLE pgh_more (x int)" >/dev/null || die "setup failed"
@@ -42,23 +41,18 @@ caught_up
 conf=$work/standby.ini
 new_config "$conf" "$out" "conninfo=host='$sb_host' port=$sb_port dbname=postgres user=postgres" \
 	"session_sql=SET lock_timeout = '1s'" max_connections=3 history=0 "include=$pack"
-state_of() { status_sql "$out" "SELECT state FROM status WHERE \"check\" = '$1'"; }
-column() { # CHECK COLUMN: the first row's value (no quoted commas in these)
-	awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i }
-		NR == 2 && k { print $k }' "$out/$1.csv" 2>/dev/null
-}
 bad() { status_sql "$out" "SELECT string_agg(\"check\" || ': ' || error, '; ') FROM status WHERE state IN ('error', 'timeout')"; }
 
 round=idle
 run_once "$conf" 0 "$round: the pack on a healthy standby: no warning"
 assert_eq "" "$(bad)" "$round: no check fails on a standby"
 run_once "$conf" 0 "$round: a second run, replay position unchanged, nothing waiting"
-assert_eq ok "$(state_of standby_replay_stopped)" "$round: an idle standby is not stopped"
+assert_eq ok "$(pack_state standby_replay_stopped)" "$round: an idle standby is not stopped"
 pgsql -c "INSERT INTO pgh_more VALUES (1)" -c "SELECT pg_switch_wal()" >/dev/null
 caught_up
 run_once "$conf" 0 "$round: after a WAL switch"
 run_once "$conf" 0 "$round: and again"
-assert_eq ok "$(state_of standby_replay_stopped)" "$round: the padding after a WAL switch is no backlog"
+assert_eq ok "$(pack_state standby_replay_stopped)" "$round: the padding after a WAL switch is no backlog"
 
 # ---- replay paused --------------------------------------------------------------
 round=paused
@@ -67,12 +61,12 @@ sb_wait "SELECT pg_is_wal_replay_paused()" "replay paused"
 pgsql -c "INSERT INTO pgh_more SELECT generate_series(1, 1000)" >/dev/null
 sb_wait "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()" "WAL received, not replayed"
 run_once "$conf" 1 "$round: a warning"
-assert_eq findings "$(state_of standby_replay_stopped)" "$round: standby_replay_stopped finds it"
-assert_eq paused "$(column standby_replay_stopped replay)" "$round: the row says paused"
+assert_eq findings "$(pack_state standby_replay_stopped)" "$round: standby_replay_stopped finds it"
+assert_eq paused "$(pack_column standby_replay_stopped replay)" "$round: the row says paused"
 sb -c "SELECT pg_wal_replay_resume()" >/dev/null || die "resume failed"
 caught_up
 run_once "$conf" 0 "$round: resumed: no warning"
-assert_eq ok "$(state_of standby_replay_stopped)" "$round: healthy again"
+assert_eq ok "$(pack_state standby_replay_stopped)" "$round: healthy again"
 
 # ---- replay waits on a conflicting query ------------------------------------------
 round=conflict
@@ -89,12 +83,12 @@ sleep 0.5
 # since the run before); the next one sees it has not moved.
 pgh -c "$conf" once >/dev/null 2>&1 || true
 run_once "$conf" 1 "$round: the next run: a warning"
-assert_eq findings "$(state_of standby_replay_stopped)" "$round: standby_replay_stopped finds replay not moving"
-assert_eq "not moving" "$(column standby_replay_stopped replay)" "$round: the row says not moving"
-assert_ne "" "$(column standby_replay_stopped replay_lsn_unchanged_since)" "$round: and since when"
+assert_eq findings "$(pack_state standby_replay_stopped)" "$round: standby_replay_stopped finds replay not moving"
+assert_eq "not moving" "$(pack_column standby_replay_stopped replay)" "$round: the row says not moving"
+assert_ne "" "$(pack_column standby_replay_stopped replay_lsn_unchanged_since)" "$round: and since when"
 bg_stop pgh_reader
 caught_up
 run_once "$conf" 0 "$round: released: no warning"
-assert_eq ok "$(state_of standby_replay_stopped)" "$round: healthy again"
+assert_eq ok "$(pack_state standby_replay_stopped)" "$round: healthy again"
 
 finish

@@ -14,18 +14,8 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 test_setup packs_wal
 
-pack=$root/conf/checks/postgresql.ini
-out=$work/out
-conf=$work/pack.ini
-pack_config "$conf" "$PGUSER" "$PGDATABASE" "$out"
+pg_pack_setup
 
-state_of() { # CHECK
-	status_sql "$out" "SELECT state FROM status WHERE \"check\" = '$1'"
-}
-column() { # CHECK COLUMN: the first row's value (no quoted commas in these)
-	awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i }
-		NR == 2 && k { print $k }' "$out/$1.csv" 2>/dev/null
-}
 switches() { # N: N new WAL segments
 	local i
 	for ((i = 0; i < $1; i++)); do
@@ -39,7 +29,7 @@ pgsql -c "CREATE TABLE pgh_wal (x int)" >/dev/null || die "setup failed"
 
 round=baseline
 run_once "$conf" 0 "$round: a fresh cluster has no warning or critical finding"
-assert_eq ok "$(state_of wal_pileup)" "$round: wal_pileup is healthy"
+assert_eq ok "$(pack_state wal_pileup)" "$round: wal_pileup is healthy"
 
 # ---- the archiver fails: segments wait ----------------------------------------
 round=archiver
@@ -51,12 +41,12 @@ wait_sql "SELECT count(*) >= 16 FROM pg_ls_archive_statusdir() WHERE name LIKE '
 	"16 segments waiting for the archiver"
 wait_sql "SELECT failed_count > 0 FROM pg_stat_archiver" "the archiver failed"
 run_once "$conf" 1 "$round: a warning"
-assert_eq findings "$(state_of wal_pileup)" "$round: wal_pileup finds $(ready) segments waiting (default max_ready 16)"
-n=$(column wal_pileup ready_files)
+assert_eq findings "$(pack_state wal_pileup)" "$round: wal_pileup finds $(ready) segments waiting (default max_ready 16)"
+n=$(pack_column wal_pileup ready_files)
 assert_le 16 "${n:-0}" "$round: the row says how many wait ($n)"
-assert_eq on "$(column wal_pileup archive_mode)" "$round: the row says archive_mode"
-assert_ne "" "$(column wal_pileup last_failed_wal)" "$round: the row names the segment that failed"
-assert_eq findings "$(state_of wal_archiving_failures)" "$round: wal_archiving_failures finds the failing archive_command"
+assert_eq on "$(pack_column wal_pileup archive_mode)" "$round: the row says archive_mode"
+assert_ne "" "$(pack_column wal_pileup last_failed_wal)" "$round: the row names the segment that failed"
+assert_eq findings "$(pack_state wal_archiving_failures)" "$round: wal_archiving_failures finds the failing archive_command"
 
 pgsql -c "ALTER SYSTEM SET archive_command = 'true'" -c "SELECT pg_reload_conf()" >/dev/null ||
 	die "ALTER SYSTEM failed"
@@ -64,8 +54,8 @@ wait_sql "SELECT count(*) = 0 FROM pg_ls_archive_statusdir() WHERE name LIKE '%.
 	"the backlog archived"
 round=archived
 run_once "$conf" 0 "$round: no warning left"
-assert_eq ok "$(state_of wal_pileup)" "$round: wal_pileup is healthy"
-assert_eq ok "$(state_of wal_archiving_failures)" "$round: wal_archiving_failures is healthy"
+assert_eq ok "$(pack_state wal_pileup)" "$round: wal_pileup is healthy"
+assert_eq ok "$(pack_state wal_archiving_failures)" "$round: wal_archiving_failures is healthy"
 
 # ---- a slot nobody reads keeps WAL ---------------------------------------------
 # The server keeps max_wal_size (min_wal_size when larger): 32 MB here, so
@@ -80,10 +70,10 @@ pgsql -c "CHECKPOINT" >/dev/null
 switches 6
 pgsql -c "CHECKPOINT" >/dev/null
 run_once "$conf" 1 "$round: a warning"
-assert_eq findings "$(state_of wal_pileup)" "$round: wal_pileup finds pg_wal past 2 x max_wal_size (default max_ratio 2)"
-assert_eq pgh_keep "$(column wal_pileup top_slot)" "$round: the row names the slot that keeps it"
-assert_eq f "$(column wal_pileup top_slot_active)" "$round: and says nobody reads it"
-echo "figure: $round: pg_wal $(column wal_pileup wal_size) for a budget of $(column wal_pileup wal_budget)"
+assert_eq findings "$(pack_state wal_pileup)" "$round: wal_pileup finds pg_wal past 2 x max_wal_size (default max_ratio 2)"
+assert_eq pgh_keep "$(pack_column wal_pileup top_slot)" "$round: the row names the slot that keeps it"
+assert_eq f "$(pack_column wal_pileup top_slot_active)" "$round: and says nobody reads it"
+echo "figure: $round: pg_wal $(pack_column wal_pileup wal_size) for a budget of $(pack_column wal_pileup wal_budget)"
 
 pgsql -c "SELECT pg_drop_replication_slot('pgh_keep')" -c "ALTER SYSTEM RESET max_wal_size" \
 	-c "ALTER SYSTEM RESET min_wal_size" -c "SELECT pg_reload_conf()" >/dev/null ||
@@ -91,6 +81,6 @@ pgsql -c "SELECT pg_drop_replication_slot('pgh_keep')" -c "ALTER SYSTEM RESET ma
 pgsql -c "CHECKPOINT" >/dev/null
 round=released
 run_once "$conf" 0 "$round: no warning left"
-assert_eq ok "$(state_of wal_pileup)" "$round: wal_pileup is healthy"
+assert_eq ok "$(pack_state wal_pileup)" "$round: wal_pileup is healthy"
 
 finish

@@ -61,6 +61,7 @@ add_check "$dconf" counter \
 pgh_bg "$work/daemon.log" -c "$dconf" run
 dpid=$pgh_pid
 started_pids+=("$dpid")
+# shellcheck disable=SC2317 # called by wait_for
 kept_at_least() { [ "$(cat "$work/dout/.state/counter" 2>/dev/null || echo 0)" -ge 4 ]; }
 wait_for "$(slow_ms 8000)" kept_at_least || fail "the daemon keeps counting (got $(cat "$work/dout/.state/counter" 2>/dev/null))"
 kill -TERM "$dpid"

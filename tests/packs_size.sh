@@ -1,0 +1,45 @@
+#!/bin/bash
+# database_growth at its defaults against a real server: a database that
+# grows by 20 % and 100 MiB between two runs is found, once; a quiet one,
+# the first run and a restart are not; max_bytes, a per-check setting,
+# reports a database past a size.
+#
+# Run alone: meson test -C build packs_size
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_size.sh
+set -eu
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+test_setup packs_size
+
+pg_pack_setup
+
+pgsql -c "CREATE DATABASE pgh_grow" >/dev/null || die "CREATE DATABASE failed"
+round=first
+run_once "$conf" 0 "$round: no warning"
+assert_eq ok "$(pack_state database_growth)" "$round: the first run only takes the sizes"
+"$PGH_FIXTURE" restart "$PGH_FIXTURE_DIR" >/dev/null || die "restart failed"
+round=quiet
+run_once "$conf" 0 "$round: after a restart, nothing grew: no warning"
+assert_eq ok "$(pack_state database_growth)" "$round: database_growth is healthy"
+
+round=grown
+pgsql -d pgh_grow -c "CREATE TABLE pgh_big AS SELECT g, repeat('x', 100) AS pad
+	FROM generate_series(1, 1000000) g" >/dev/null || die "filling pgh_grow failed"
+run_once "$conf" 1 "$round: a warning"
+assert_eq findings "$(pack_state database_growth)" "$round: database_growth finds 100+ MiB of growth at its defaults"
+assert_contains "$(cat "$out/database_growth.csv" 2>/dev/null)" "pgh_grow," "$round: the database is named"
+round=grown-once
+run_once "$conf" 0 "$round: the next run, no more growth: no warning"
+assert_eq ok "$(pack_state database_growth)" "$round: the growth is reported once"
+
+round=max_bytes
+limit_conf=$work/limit.ini
+pack_config "$limit_conf" "$PGUSER" "$PGDATABASE" "$out" \
+	"SET pghealthd.database_growth.max_bytes = 52428800"
+run_once "$limit_conf" 1 "$round: a warning"
+assert_eq findings "$(pack_state database_growth)" "$round: a database past max_bytes (50 MiB) is found"
+assert_contains "$(cat "$out/database_growth.csv" 2>/dev/null)" "pgh_grow," "$round: it is named"
+csv=$(cat "$out/database_growth.csv")
+assert_eq 1 "$(grep -c '^pgh_grow,' <<<"$csv")" "$round: one row for it"
+
+finish
