@@ -60,6 +60,7 @@ const struct opt opts[] = {
     {"check", "enabled", OPT_BOOL, CHK(enabled), "true", 0, 0, 0},
     {"check", "scope", OPT_SCOPE, CHK(scope), "cluster", 0, 0, 0},
     {"check", "state_sql", OPT_STRING, CHK(state_sql), NULL, 0, 0, OPT_RAW | OPT_OPTIONAL},
+    {"check", "commit", OPT_BOOL, CHK(commit), "false", 0, 0, 0},
 };
 
 const char *const severity_names[] = {"info", "warning", "critical"};

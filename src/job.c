@@ -48,6 +48,7 @@ struct pgh_query pgh_query_for_check(const struct pgh_check *c)
 	    .max_rows = c->max_rows,
 	    .check = c,
 	    .state_sql = c->state_sql,
+	    .commit = c->commit,
 	};
 }
 

@@ -32,7 +32,10 @@ sb_wait() { # SQL MESSAGE: poll the standby until SQL returns t (10 s at most)
 }
 caught_up() {
 	local lsn
-	lsn=$(q "SELECT pg_current_wal_flush_lsn()")
+	# A synchronous commit that wrote WAL flushes it all up to there (the
+	# fixture commits asynchronously, and only flushed WAL is sent).
+	lsn=$(pgsql -c "SET synchronous_commit = on" -c "INSERT INTO pgh_more VALUES (0)" \
+		-c "SELECT pg_current_wal_flush_lsn()")
 	sb_wait "SELECT pg_last_wal_replay_lsn() >= '$lsn'" "the standby replays up to $lsn"
 }
 sb_wait "SELECT pg_is_in_recovery() AND count(*) = 1 FROM pgh_sb" "the standby is up"
@@ -90,5 +93,51 @@ bg_stop pgh_reader
 caught_up
 run_once "$conf" 0 "$round: released: no warning"
 assert_eq ok "$(pack_state standby_replay_stopped)" "$round: healthy again"
+
+# ---- the replication heartbeat (off by default) ------------------------------------
+# Its table and its role, as README says; the writer runs on the primary as
+# that role, the reader on the standby.
+round=heartbeat
+pgsql >/dev/null <<'SQL' || die "heartbeat setup failed"
+CREATE SCHEMA pghealthd;
+CREATE TABLE pghealthd.heartbeat (id int PRIMARY KEY, ts timestamptz NOT NULL);
+CREATE ROLE pgh_heartbeat LOGIN;
+GRANT USAGE ON SCHEMA pghealthd TO pgh_heartbeat;
+GRANT SELECT, INSERT, UPDATE ON pghealthd.heartbeat TO pgh_heartbeat;
+SQL
+only() { # FILE CHECK: every pack check of FILE off but CHECK
+	local c
+	for c in $(sed -n 's/^\[check:\(.*\)\]$/\1/p' "$pack"); do
+		printf '\n[check:%s]\nenabled = %s\n' "$c" "$([ "$c" = "$2" ] && echo true || echo false)"
+	done >>"$1"
+}
+hb_out=$work/hb-out
+hb_conf=$work/heartbeat-write.ini
+pack_config "$hb_conf" pgh_heartbeat "$PGDATABASE" "$hb_out"
+only "$hb_conf" replication_heartbeat_write
+read_conf=$work/heartbeat-read.ini
+cp "$conf" "$read_conf"
+only "$read_conf" replication_heartbeat
+caught_up
+run_once "$read_conf" 1 "$round: no heartbeat seen yet: a warning"
+assert_eq findings "$(pack_state replication_heartbeat)" "$round: a standby that never saw a heartbeat is a finding"
+rb0=$(q "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+run_once "$hb_conf" 0 "$round: the write check on the primary, as its own role"
+hb=$(q "SELECT now() - ts < interval '10 seconds' FROM pghealthd.heartbeat WHERE id = 1")
+assert_eq t "$hb" "$round: the heartbeat is written and committed"
+caught_up
+run_once "$read_conf" 0 "$round: the standby sees it: no warning"
+assert_eq ok "$(pack_state replication_heartbeat)" "$round: replication_heartbeat is healthy"
+# The last heartbeat 10 minutes ago (a writer or a replication that
+# stopped then): past the default max_delay of 5 minutes.
+pgsql -c "UPDATE pghealthd.heartbeat SET ts = now() - interval '10 minutes'" >/dev/null
+caught_up
+run_once "$read_conf" 1 "$round: a heartbeat 10 minutes old: a warning"
+assert_eq findings "$(pack_state replication_heartbeat)" "$round: found at the default max_delay"
+run_once "$hb_conf" 0 "$round: the writer runs again"
+caught_up
+run_once "$read_conf" 0 "$round: fresh again: no warning"
+rb1=$(q "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+assert_eq "$rb0" "$rb1" "$round: the writer's runs commit: no rollback"
 
 finish

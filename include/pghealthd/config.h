@@ -66,6 +66,9 @@ struct pgh_check {
 	/* A query whose one value is kept (output_dir/.state/NAME) and given to
 	 * the next run as pghealthd.previous: counters to compare with. */
 	char *state_sql;
+	/* The check writes on purpose (the replication heartbeat): its
+	 * transaction is committed, not undone. */
+	bool commit;
 };
 
 struct pgh_config {
