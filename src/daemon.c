@@ -302,6 +302,15 @@ int pgh_daemon_prepare_output(const char *dir)
 	if (r < 0)
 		return r;
 	r = pgh_sink_remove_stale(dir);
+	if (r >= 0) {
+		/* And those of the checks' kept states (sched.c), if any. */
+		char *state = pgh_xasprintf("%s/" PGH_STATE_DIR, dir);
+		int rs = pgh_sink_remove_stale(state);
+
+		if (rs < 0 && rs != -ENOENT)
+			pgh_warn("%s: could not remove stale temp files", state);
+		free(state);
+	}
 	return r < 0 ? r : 0;
 }
 

@@ -54,11 +54,12 @@ struct pgh_slot {
 	bool kept_writing; /* output_dir/.state/NAME is being written */
 };
 
-/* The write of a check's kept state. */
+/* The write of a check's kept state; its round waits for it. */
 struct kept_write {
 	struct pgh_sink sink;
 	struct pgh_slot *slot;
 	struct pgh_sched *s;
+	struct pgh_round *round;
 };
 
 struct pgh_sched {
@@ -214,7 +215,7 @@ static void sched_read_since(struct pgh_sched *s)
  * What the checks with a state_sql kept last time, from output_dir/.state:
  * a restart (or `once` from cron) compares with the run before it.  Read
  * once at start, as status.csv is; a missing or unreadable file is a first
- * run.
+ * run.  (Stale temp files there are removed at start, with output_dir's.)
  */
 static void sched_read_kept(struct pgh_sched *s)
 {
@@ -242,13 +243,13 @@ static void sched_read_kept(struct pgh_sched *s)
 		if (n == 0 || n > PGH_KEPT_MAX || strlen(slot->kept) != n) {
 			free(slot->kept);
 			slot->kept = NULL;
+		} else {
+			slot->kept = pgh_xrealloc(slot->kept, n + 1);
 		}
 	}
 	if (any && mkdir(dir, 0755) != 0 && errno != EEXIST)
 		pgh_warn("%s: %s: the checks' state is not kept across restarts", dir,
 		         strerror(errno));
-	else if (any && pgh_sink_remove_stale(dir) < 0)
-		pgh_warn("%s: could not remove stale temp files", dir);
 	free(dir);
 }
 
@@ -569,8 +570,9 @@ static void kept_done_cb(struct pgh_sink *sink, int status)
 		         sink->errmsg);
 	w->slot->kept_writing = false;
 	pgh_sink_release(sink);
-	free(w);
 	s->kept_pending--;
+	round_unref(w->round);
+	free(w);
 	sched_maybe_stopped(s);
 }
 
@@ -595,6 +597,8 @@ static void slot_keep(struct pgh_sched *s, struct pgh_slot *slot, char *kept)
 	w = pgh_xcalloc(1, sizeof(*w));
 	w->slot = slot;
 	w->s = s;
+	w->round = slot->round;
+	w->round->pending++; /* status.csv follows the state it reports on */
 	pgh_sink_init(&w->sink, s->loop, &o);
 	free(dir);
 	pgh_sink_append(&w->sink, kept, strlen(kept));
@@ -794,7 +798,7 @@ unsigned pgh_sched_waiting(const struct pgh_sched *s)
 
 bool pgh_sched_idle(const struct pgh_sched *s)
 {
-	return s->running == 0 && !s->status_busy && s->status_next == NULL;
+	return s->running == 0 && !s->status_busy && s->status_next == NULL && s->kept_pending == 0;
 }
 
 void pgh_sched_adopt(struct pgh_sched *dst, struct pgh_sched *src)

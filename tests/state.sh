@@ -34,7 +34,12 @@ value() { # CHECK: the previous column of its CSV
 	sed -n 2p "$out/$1.csv"
 }
 
+# A temp file a crash left in .state is removed at start.
+mkdir -p "$out/.state"
+: >"$out/.state/.counter.tmp"
 run_once "$conf" 0 "first run"
+[ ! -e "$out/.state/.counter.tmp" ]
+assert_eq 0 $? "a stale temp file in .state is removed at start"
 assert_eq '""' "$(value counter)" "first run: nothing kept yet (pghealthd.previous is empty)"
 assert_eq 1 "$(cat "$out/.state/counter")" "first run: its value is kept in .state/counter"
 run_once "$conf" 0 "second run, a new process"
@@ -64,6 +69,17 @@ started_pids+=("$dpid")
 # shellcheck disable=SC2317 # called by wait_for
 kept_at_least() { [ "$(cat "$work/dout/.state/counter" 2>/dev/null || echo 0)" -ge 4 ]; }
 wait_for "$(slow_ms 8000)" kept_at_least || fail "the daemon keeps counting (got $(cat "$work/dout/.state/counter" 2>/dev/null))"
+# Reloads while rounds run and their state is being written: the state goes
+# on from the value in memory, and nothing is freed under a write.
+n0=$(cat "$work/dout/.state/counter")
+for ((i = 0; i < 20; i++)); do
+	kill -HUP "$dpid"
+	sleep 0.2
+done
+sleep 1.2
+assert_eq 0 "$(alive "$dpid" && echo 0 || echo 1)" "20 reloads during rounds: the daemon is still running"
+n1=$(cat "$work/dout/.state/counter")
+assert_le $((n0 + 3)) "$n1" "the state goes on counting through the reloads ($n0 -> $n1)"
 kill -TERM "$dpid"
 wait "$dpid" || fail "the daemon exits 0 on SIGTERM"
 n=$(cat "$work/dout/.state/counter")
