@@ -22,14 +22,7 @@ sb_env=$("$PGH_FIXTURE" standby "$work/standby" "$PGH_FIXTURE_DIR") || die "no s
 sb_host=$(sed -n "s/^export PGHOST=//p" <<<"$sb_env" | tr -d "'")
 sb_port=$(sed -n "s/^export PGPORT=//p" <<<"$sb_env")
 sb() { pgsql -h "$sb_host" -p "$sb_port" "$@"; }
-sb_wait() { # SQL MESSAGE: poll the standby until SQL returns t (10 s at most)
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(sb -c "$1" 2>/dev/null)" = t ] && return 0
-		sleep 0.1
-	done
-	die "timed out waiting for: $2"
-}
+sb_wait() { PGHOST=$sb_host PGPORT=$sb_port wait_sql "$@"; } # wait_sql on the standby
 caught_up() {
 	local lsn
 	# A synchronous commit that wrote WAL flushes it all up to there (the

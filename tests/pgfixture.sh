@@ -250,16 +250,21 @@ start_server() {
 	die "server failed to start in $dir"
 }
 
-cmd_start() {
-	[ ! -e "$dir/data" ] || die "$dir/data already exists (stop and remove it first)"
+# A new instance's directory, made, owned by the cluster's user and the cwd
+# (initdb, pg_basebackup and the server need a cwd they can read).
+enter_new_dir() {
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd -P)
 	if [ -n "$run_as" ]; then
 		chown "$run_as:" "$dir"
 	fi
 	make_reachable
-	# initdb and the server need a cwd they can read.
 	cd "$dir"
+}
+
+cmd_start() {
+	[ ! -e "$dir/data" ] || die "$dir/data already exists (stop and remove it first)"
+	enter_new_dir
 	create_cluster
 	pick_port >"$dir/port"
 	write_conf "$(cat "$dir/port")"
@@ -270,13 +275,7 @@ cmd_start() {
 cmd_standby() {
 	local primary=$1
 	[ -f "$primary/port" ] || die "no fixture in $primary"
-	mkdir -p "$dir"
-	dir=$(cd "$dir" && pwd -P)
-	if [ -n "$run_as" ]; then
-		chown "$run_as:" "$dir"
-	fi
-	make_reachable
-	cd "$dir"
+	enter_new_dir
 	if ! as_owner "$bindir/pg_basebackup" -h "$primary" -p "$(cat "$primary/port")" -U postgres \
 		-D "$dir/data" -R -X stream -c fast >"$dir/basebackup.log" 2>&1; then
 		cat "$dir/basebackup.log" >&2
