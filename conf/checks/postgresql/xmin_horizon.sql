@@ -2,6 +2,10 @@
 -- replication slots and standbys (hot_standby_feedback) whose snapshot is
 -- older than a threshold.  Nothing older than it can be vacuumed away.
 -- Threshold: pghealthd.xmin_horizon.max_age (transactions, default 10000000).
+-- A session whose snapshot's xmin is the transaction ID of a prepared
+-- transaction or of another session's transaction is not a cause: every
+-- snapshot taken while that transaction runs has it as xmin (this check's
+-- own sibling connections among them), so the row is the transaction's.
 WITH conf AS (
     SELECT coalesce(nullif(current_setting('pghealthd.xmin_horizon.max_age', true), ''),
                     '10000000')::bigint AS max_age
@@ -10,6 +14,9 @@ WITH conf AS (
            age(a.backend_xmin) AS xmin_age, a.state AS detail
     FROM pg_stat_activity AS a
     WHERE a.backend_xmin IS NOT NULL AND a.pid <> pg_backend_pid()
+      AND NOT EXISTS (SELECT FROM pg_prepared_xacts AS p WHERE p.transaction = a.backend_xmin)
+      AND NOT EXISTS (SELECT FROM pg_stat_activity AS o
+                      WHERE o.backend_xid = a.backend_xmin AND o.pid <> a.pid)
     UNION ALL
     SELECT 'prepared transaction', p.gid, p.owner::text, age(p.transaction),
            'prepared at ' || p.prepared::text
