@@ -11,6 +11,10 @@
 #   pgfixture.sh startserver DIR   start again after stopserver, same port
 #   pgfixture.sh env DIR           print the export lines again
 #   pgfixture.sh status DIR        exit 0 if the server is running
+#   pgfixture.sh tool DIR PROGRAM [ARGS...]
+#                                  run a server program (pg_resetwal, ...)
+#                                  as the cluster's owner, with -D DIR/data
+#                                  first
 #   pgfixture.sh standby DIR PRIMARY_DIR
 #                                  a streaming standby of the fixture in
 #                                  PRIMARY_DIR (pg_basebackup -R), started
@@ -39,7 +43,7 @@ die() {
 }
 
 usage() {
-	echo "usage: $0 start|stop|restart|stopserver|startserver|env|status DIR" >&2
+	echo "usage: $0 start|stop|restart|stopserver|startserver|tool|standby|env|status DIR" >&2
 	exit 64
 }
 
@@ -357,6 +361,14 @@ standby)
 	cmd_standby "$1"
 	;;
 restart) cmd_restart ;;
+tool)
+	[ $# -ge 1 ] || usage
+	[ -f "$dir/data/PG_VERSION" ] || die "no cluster in $dir"
+	[ -x "$bindir/$1" ] || die "no $1 in $bindir"
+	prog=$1
+	shift
+	as_owner "$bindir/$prog" -D "$dir/data" "$@"
+	;;
 env)
 	[ -f "$dir/port" ] || die "no fixture in $dir"
 	print_env

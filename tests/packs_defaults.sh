@@ -1,0 +1,208 @@
+#!/bin/bash
+# The pack's time thresholds at their defaults, without waiting for them: the
+# server runs with its clock moved forward (libfaketime, reading the offset
+# from a file), as a clock jump would move it, so a session idle in its
+# transaction since the start reads idle for six minutes.  Each step is just
+# past one default; the check whose default it passes finds its problem
+# there and not a step before, and no other check fires because the clock
+# moved:
+#
+#   +1 min   blocked_sessions (min_wait 30 seconds)
+#   +6 min   idle_in_transaction, long_running_queries,
+#            orphaned_prepared_transactions (min_age 5 minutes)
+#   +16 min  checkpoint_age (3 x checkpoint_timeout, with the checkpointer
+#            stopped and 20 MB of WAL written since its checkpoint)
+#   +61 min  long_running_transactions (min_age 1 hour)
+#
+# Run alone: meson test -C build packs_defaults
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_defaults.sh
+set -eu
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+test_setup packs_defaults
+
+faketime_lib=
+for f in /usr/lib/*/faketime/libfaketimeMT.so.1; do
+	[ -e "$f" ] && faketime_lib=$f
+done
+[ -n "$faketime_lib" ] || die "libfaketime is not installed (apt-get install libfaketime)"
+
+pg_pack_setup
+
+# The server's clock: an offset in a file it reads at every call.
+clock=$PGH_FIXTURE_DIR/clock
+echo +0 >"$clock"
+chmod 644 "$clock"
+pgsql -c "ALTER SYSTEM SET max_prepared_transactions = 5" >/dev/null || die "ALTER SYSTEM failed"
+"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
+start_faked() {
+	LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$clock FAKETIME_NO_CACHE=1 \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 "$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null ||
+		die "start under libfaketime failed"
+}
+start_faked
+t0=$(q "SELECT extract(epoch FROM now())::int")
+move_clock() { # SECONDS: the server's clock that far past the start
+	echo "+$1" >"$clock"
+	wait_sql "SELECT now() > to_timestamp($t0 + $1)" "the server's clock $1 s ahead"
+}
+
+# findings: the warning and critical checks with a finding, on one line.
+findings() {
+	status_sql "$out" "SELECT \"check\" FROM status WHERE state = 'findings' AND severity <> 'info' ORDER BY 1" |
+		tr '\n' ' ' | sed 's/ $//'
+}
+
+pgsql -c "CREATE TABLE pgh_clock (id int PRIMARY KEY, v int)" \
+	-c "INSERT INTO pgh_clock VALUES (1, 0)" >/dev/null || die "setup failed"
+
+# ---- the problems, all begun at +0 ---------------------------------------------
+bg_start pgh_idle
+bg_send pgh_idle "BEGIN; SELECT v FROM pgh_clock WHERE id = 1 FOR UPDATE;"
+wait_sql "SELECT count(*) = 1 FROM pg_stat_activity
+	WHERE application_name = 'pgh_idle' AND state = 'idle in transaction'" "pgh_idle idle in transaction"
+bg_start pgh_waiter
+bg_send pgh_waiter "UPDATE pgh_clock SET v = 1 WHERE id = 1;"
+bg_start pgh_sleeper
+bg_send pgh_sleeper "SELECT pg_sleep(86400);"
+wait_sql "SELECT count(*) = 2 FROM pg_stat_activity
+	WHERE application_name IN ('pgh_waiter', 'pgh_sleeper') AND state = 'active'" "the waiter and the sleeper"
+pgsql -c "BEGIN" -c "INSERT INTO pgh_clock VALUES (2, 0)" -c "PREPARE TRANSACTION 'pgh_forgotten'" \
+	>/dev/null || die "PREPARE TRANSACTION failed"
+
+# The checkpointer stops after a checkpoint, then 20 MB of WAL are written.
+pgsql -c "CHECKPOINT" >/dev/null || die "CHECKPOINT failed"
+ckpt=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+[ -n "$ckpt" ] || die "no checkpointer in pg_stat_activity"
+kill -STOP "$ckpt"
+frozen_pids+=("$ckpt")
+pgsql -c "CREATE TABLE pgh_wal AS SELECT g, repeat('x', 100) AS pad FROM generate_series(1, 150000) AS g" \
+	>/dev/null || die "the WAL writes failed"
+# Analyzed once its writer has ended, and so flushed the counts of its
+# writes: analyze_overdue would otherwise see them as made since the analyze.
+pgsql -c "VACUUM ANALYZE pgh_wal" >/dev/null || die "VACUUM failed"
+wal=$(q "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn) FROM pg_control_checkpoint()")
+assert_le 16777216 "$wal" "setup: $wal bytes of WAL since the checkpoint's redo point"
+
+round=+0
+run_once "$conf" 0 "$round: every problem younger than its threshold"
+assert_eq "" "$(findings)" "$round: no finding"
+
+round=+1min
+move_clock 60
+run_once "$conf" 1 "$round: a warning"
+assert_eq blocked_sessions "$(findings)" "$round: only blocked_sessions (default min_wait 30 seconds)"
+assert_match "UPDATE pgh_clock" "$(pack_column blocked_sessions blocked_query)" "$round: names the waiting statement"
+
+round=+6min
+move_clock 360
+run_once "$conf" 1 "$round: warnings"
+assert_eq "blocked_sessions idle_in_transaction long_running_queries orphaned_prepared_transactions" \
+	"$(findings)" "$round: the 5-minute defaults fire (idle_in_transaction, long_running_queries, orphaned_prepared_transactions)"
+assert_eq pgh_idle "$(pack_column idle_in_transaction application_name)" "$round: idle_in_transaction names pgh_idle"
+assert_eq pgh_forgotten "$(pack_column orphaned_prepared_transactions gid)" "$round: names the prepared transaction"
+assert_match "pg_sleep" "$(cat "$out/long_running_queries.csv")" "$round: long_running_queries names the sleeper"
+
+round=+16min
+move_clock 960
+run_once "$conf" 1 "$round: warnings"
+assert_eq "blocked_sessions checkpoint_age idle_in_transaction long_running_queries orphaned_prepared_transactions" \
+	"$(findings)" "$round: checkpoint_age fires past 3 x checkpoint_timeout"
+assert_eq 5min "$(pack_column checkpoint_age checkpoint_timeout)" "$round: the row gives checkpoint_timeout"
+
+round=+61min
+move_clock 3660
+run_once "$conf" 1 "$round: warnings"
+assert_eq "blocked_sessions checkpoint_age idle_in_transaction long_running_queries long_running_transactions orphaned_prepared_transactions" \
+	"$(findings)" "$round: long_running_transactions fires past 1 hour"
+
+# ---- fixed: the checkpointer runs, the sessions end -----------------------------
+kill -CONT "$ckpt"
+pgsql -c "CHECKPOINT" -c "ROLLBACK PREPARED 'pgh_forgotten'" >/dev/null || die "cleanup failed"
+bg_stop pgh_sleeper
+bg_stop pgh_waiter
+bg_stop pgh_idle
+round=fixed
+run_once "$conf" 0 "$round: no warning left"
+assert_eq "" "$(findings)" "$round: no finding"
+
+# ---- the other defaults the broader pack test lowers ----------------------------
+# wait_events: five sessions waiting on one table lock (default min_sessions
+# 5), four are not enough.
+bg_start pgh_holder
+bg_send pgh_holder "BEGIN; LOCK TABLE pgh_clock IN ACCESS EXCLUSIVE MODE;"
+wait_sql "SELECT count(*) = 1 FROM pg_stat_activity
+	WHERE application_name = 'pgh_holder' AND state = 'idle in transaction'" "the lock holder"
+waiters() { # N: N sessions wait for the holder's row lock
+	local i
+	for ((i = 1; i <= $1; i++)); do
+		[ -n "${bg_fd[pgh_w$i]:-}" ] && continue
+		bg_start "pgh_w$i"
+		bg_send "pgh_w$i" "SELECT count(*) FROM pgh_clock;"
+	done
+	wait_sql "SELECT count(*) = $1 FROM pg_stat_activity
+		WHERE application_name LIKE 'pgh_w%' AND wait_event_type = 'Lock'" "$1 sessions waiting"
+}
+round=wait4
+waiters 4
+run_once "$conf" 0 "$round: four waiting sessions are no warning"
+assert_eq "" "$(findings)" "$round: no finding"
+round=wait5
+waiters 5
+run_once "$conf" 1 "$round: a warning"
+assert_eq wait_events "$(findings)" "$round: wait_events finds five sessions on one lock"
+assert_eq 5 "$(pack_column wait_events sessions)" "$round: the row counts them"
+for i in 1 2 3 4 5; do
+	bg_stop "pgh_w$i"
+done
+bg_stop pgh_holder
+
+# checkpoint_pressure: 20 checkpoints, over a fifth of them requested
+# (default min_checkpoints 20, max_requested_ratio 0.2).
+ckpt_count() {
+	q "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+}
+checkpoints() { # TOTAL: CHECKPOINT until the server counts TOTAL
+	while [ "$(ckpt_count)" -lt "$1" ]; do
+		pgsql -c "CHECKPOINT" >/dev/null || die "CHECKPOINT failed"
+	done
+}
+round=checkpoints19
+checkpoints 19
+run_once "$conf" 0 "$round: $(ckpt_count) checkpoints are too few to judge"
+assert_eq "" "$(findings)" "$round: no finding"
+round=checkpoints20
+checkpoints 20
+run_once "$conf" 1 "$round: a warning"
+assert_eq checkpoint_pressure "$(findings)" "$round: checkpoint_pressure finds $(pack_column checkpoint_pressure requested) of 20 requested"
+
+# xmin_horizon: a prepared transaction 10 million transaction IDs old
+# (default max_age 10 000 000).  The next transaction ID is moved with
+# pg_resetwal on the stopped server, the commit log given the segment it
+# then needs (zeros: those transactions never ran).
+round=xmin
+pgsql -c "SELECT pg_stat_reset_shared('bgwriter')" -c "BEGIN" -c "INSERT INTO pgh_clock VALUES (3, 0)" \
+	-c "PREPARE TRANSACTION 'pgh_old_xmin'" >/dev/null || die "PREPARE TRANSACTION failed"
+held=$(q "SELECT transaction FROM pg_prepared_xacts WHERE gid = 'pgh_old_xmin'")
+next_xid() { # XID: the server's next transaction ID becomes XID
+	local seg owner
+	"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
+	seg=$PGH_FIXTURE_DIR/data/pg_xact/$(printf '%04X' $(($1 / 1048576)))
+	if [ ! -e "$seg" ]; then
+		owner=$(stat -c %U "$PGH_FIXTURE_DIR/data")
+		dd if=/dev/zero of="$seg" bs=8192 count=32 status=none
+		chown "$owner" "$seg"
+	fi
+	"$PGH_FIXTURE" tool "$PGH_FIXTURE_DIR" pg_resetwal -x "$1" >/dev/null || die "pg_resetwal -x $1 failed"
+	start_faked
+}
+next_xid $((held + 9999000))
+run_once "$conf" 0 "$round: a prepared transaction $(q "SELECT age(transaction) FROM pg_prepared_xacts") xids old is no warning"
+assert_eq "" "$(findings)" "$round: no finding"
+next_xid $((held + 10000100))
+run_once "$conf" 1 "$round: a warning"
+assert_eq xmin_horizon "$(findings)" "$round: xmin_horizon finds it past 10 million"
+assert_eq "prepared transaction pgh_old_xmin" "$(awk -F, 'NR > 1 { print $1, $2 }' "$out/xmin_horizon.csv")" \
+	"$round: the only row is the prepared transaction, not the sessions that share its xmin"
+
+finish
