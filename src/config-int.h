@@ -52,8 +52,8 @@ struct opt {
 
 /* The table (config_keys.c); N_OPTS is checked against it there, and that
  * the N_CHECK_OPTS "check" keys come last. */
-#define N_OPTS       34
-#define N_CHECK_OPTS 10
+#define N_OPTS       35
+#define N_CHECK_OPTS 11
 #define CHECK_OPT(o) ((size_t)((o)-opts) - (N_OPTS - N_CHECK_OPTS))
 extern const struct opt opts[]; /* N_OPTS entries */
 extern const char *const severity_names[3];

@@ -27,6 +27,7 @@
 
 #include "config-int.h"
 #include "pghealthd/log.h"
+#include "pghealthd/where.h"
 
 #define MAX_SQL_FILE (16 * 1024 * 1024)
 
@@ -883,6 +884,8 @@ void pgh_config_free(struct pgh_config *cfg)
 		free(cfg->checks[i].sql);
 		free(cfg->checks[i].sql_file);
 		free(cfg->checks[i].state_sql);
+		free(cfg->checks[i].where);
+		pgh_where_free(cfg->checks[i].where_expr);
 	}
 	free(cfg->checks);
 	if (cfg->password != NULL)

@@ -61,6 +61,7 @@ const struct opt opts[] = {
     {"check", "scope", OPT_SCOPE, CHK(scope), "cluster", 0, 0, 0},
     {"check", "state_sql", OPT_STRING, CHK(state_sql), NULL, 0, 0, OPT_RAW | OPT_OPTIONAL},
     {"check", "commit", OPT_BOOL, CHK(commit), "false", 0, 0, 0},
+    {"check", "where", OPT_STRING, CHK(where), NULL, 0, 0, OPT_RAW | OPT_OPTIONAL},
 };
 
 const char *const severity_names[] = {"info", "warning", "critical"};

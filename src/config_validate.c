@@ -5,11 +5,13 @@
  */
 #include <ctype.h>
 #include <libpq-fe.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "config-int.h"
 #include "pghealthd/csvout.h"
+#include "pghealthd/where.h"
 
 /*
  * A conninfo that holds a password must live in a file nobody else can read,
@@ -71,6 +73,16 @@ static void validate_check(struct parse *p, size_t i)
 	if (c->state_sql != NULL && c->scope == PGH_SCOPE_DATABASE) {
 		at = &cs->loc[CHECK_OPT(find_opt("check", "state_sql"))];
 		loc_error(p, at, "state_sql in [check:%s] needs scope = cluster", c->name);
+	}
+	if (c->where != NULL) {
+		char *err = NULL;
+
+		c->where_expr = pgh_where_parse(c->where, &err);
+		if (c->where_expr == NULL) {
+			at = &cs->loc[CHECK_OPT(find_opt("check", "where"))];
+			loc_error(p, at, "where in [check:%s]: %s", c->name, err);
+			free(err);
+		}
 	}
 	if (c->interval_ms % cfg->interval_ms != 0) {
 		char a[32], b[32];

@@ -396,6 +396,8 @@ static void conn_connect_failed(struct pgh_conn *c, const char *why)
 }
 
 static const struct pgh_query_ops setup_ops;
+static void setup_done_cb(struct pgh_conn *c, const char *errmsg, void *arg);
+static bool conn_partial_rows(struct pgh_conn *c);
 
 /*
  * Logged in.  Everything from here on is pipelined: the connection stays in
@@ -408,8 +410,15 @@ static const struct pgh_query_ops setup_ops;
  */
 static void conn_connected(struct pgh_conn *c)
 {
-	if (PQsetnonblocking(c->pg, 1) != 0 || !PQenterPipelineMode(c->pg)) {
+	c->console = pgh_conn_is_console(c);
+	if (PQsetnonblocking(c->pg, 1) != 0 || (!c->console && !PQenterPipelineMode(c->pg))) {
 		conn_connect_failed(c, PQerrorMessage(c->pg));
+		return;
+	}
+	/* pgbouncer's admin console knows neither transactions nor settings
+	 * nor the extended protocol: nothing to set up, nothing to undo. */
+	if (c->console) {
+		setup_done_cb(c, NULL, NULL);
 		return;
 	}
 	conn_set_state(c, PGH_CONN_SETUP);
@@ -666,9 +675,14 @@ static void setup_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
 		pool_note_success(p);
 	/* The pid comes from the cancel key: a pooler hands out its own, so
 	 * it is named for what it is, not as the backend's. */
-	pgh_log(c->database != NULL ? LOG_DEBUG : LOG_INFO,
-	        "conn %u: ready (server %d, cancel key pid %d)", c->id, PQserverVersion(c->pg),
-	        PQbackendPID(c->pg));
+	if (c->console)
+		pgh_log(c->database != NULL ? LOG_DEBUG : LOG_INFO,
+		        "conn %u: ready (pgbouncer %s, admin console)", c->id,
+		        PQparameterStatus(c->pg, "server_version"));
+	else
+		pgh_log(c->database != NULL ? LOG_DEBUG : LOG_INFO,
+		        "conn %u: ready (server %d, cancel key pid %d)", c->id,
+		        PQserverVersion(c->pg), PQbackendPID(c->pg));
 	if (c->stale)
 		conn_close(c);
 	else
@@ -743,10 +757,17 @@ static void conn_pipeline_send(struct pgh_conn *c, const struct pgh_query_ops *o
 	c->pipe_err = NULL;
 	free(c->kept);
 	c->kept = NULL;
-	for (unsigned i = 0; err == NULL && i < c->pipe.n; i++)
+	if (c->console) {
+		/* One statement, simple protocol; its rows as they come. */
+		if (!PQsendQuery(c->pg, c->pipe.sql[0]))
+			err = PQerrorMessage(c->pg);
+		else if (c->pipe_single_row && !conn_partial_rows(c))
+			err = "could not enter single-row mode";
+	}
+	for (unsigned i = 0; !c->console && err == NULL && i < c->pipe.n; i++)
 		if (!PQsendQueryParams(c->pg, c->pipe.sql[i], 0, NULL, NULL, NULL, NULL, 0))
 			err = PQerrorMessage(c->pg);
-	if (err == NULL && !PQpipelineSync(c->pg))
+	if (err == NULL && !c->console && !PQpipelineSync(c->pg))
 		err = PQerrorMessage(c->pg);
 	if (err == NULL && conn_flush(c) < 0)
 		err = PQerrorMessage(c->pg);
@@ -766,8 +787,13 @@ void pgh_conn_query(struct pgh_conn *c, const char *sql, uint64_t timeout_ms, un
 {
 	if (c->state != PGH_CONN_BUSY)
 		pgh_bug("conn %u: query in state %s", c->id, pgh_conn_state_str(c->state));
-	pgh_session_build(&c->pipe, &c->session, c->pool->cfg, PQserverVersion(c->pg), sql,
-	                  timeout_ms, (flags & PGH_QUERY_COMMIT) != 0, carry);
+	if (c->console) {
+		pgh_pipeline_single(&c->pipe, sql);
+		c->pipe.main = 0; /* the statement is the owner's */
+	} else {
+		pgh_session_build(&c->pipe, &c->session, c->pool->cfg, PQserverVersion(c->pg), sql,
+		                  timeout_ms, (flags & PGH_QUERY_COMMIT) != 0, carry);
+	}
 	c->pipe_single_row = (flags & PGH_QUERY_SINGLE_ROW) != 0;
 	c->pipe_commit = (flags & PGH_QUERY_COMMIT) != 0;
 	conn_pipeline_send(c, ops, arg);
@@ -968,6 +994,11 @@ static void conn_drain(struct pgh_conn *c)
 		 * there is nothing to read: libpq would say NULL for ever. */
 		while (!c->paused && c->pipe.n > 0 && !PQisBusy(c->pg)) {
 			res = PQgetResult(c->pg);
+			/* Without a pipeline, NULL ends the one statement. */
+			if (res == NULL && c->console) {
+				conn_pipeline_done(c);
+				return;
+			}
 			if (res == NULL) {
 				if (!conn_next_statement(c))
 					return;
@@ -1044,9 +1075,18 @@ static void conn_poll_cb(uv_poll_t *h, int status, int events)
 	}
 }
 
+/* pgbouncer's admin console (dbname=pgbouncer) says so in server_version. */
+bool pgh_conn_is_console(const struct pgh_conn *c)
+{
+	const char *v = PQparameterStatus(c->pg, "server_version");
+	size_t n = v != NULL ? strlen(v) : 0;
+
+	return n >= 8 && strcmp(v + n - 8, "/bouncer") == 0;
+}
+
 bool pgh_conn_is_redshift(const struct pgh_conn *c)
 {
-	return PQserverVersion(c->pg) < 90000;
+	return PQserverVersion(c->pg) < 90000 && !c->console;
 }
 
 void pgh_conn_resume(struct pgh_conn *c)

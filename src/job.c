@@ -13,6 +13,7 @@
 #include "pghealthd/log.h"
 #include "pghealthd/session.h"
 #include "pghealthd/settings.h"
+#include "pghealthd/where.h"
 
 /* The server's statement_timeout fires first; the client steps in after this. */
 #define DEADLINE_SLACK_MS 500
@@ -49,6 +50,7 @@ struct pgh_query pgh_query_for_check(const struct pgh_check *c)
 	    .check = c,
 	    .state_sql = c->state_sql,
 	    .commit = c->commit,
+	    .where = c->where_expr,
 	};
 }
 
@@ -86,6 +88,7 @@ void pgh_job_free(struct pgh_job *job)
 	if (job->deadline_open || job->conn != NULL)
 		pgh_bug("check %s: job freed while in use", job->query.name);
 	pgh_result_clear(&job->result);
+	free(job->where_cols);
 	free(job);
 }
 
@@ -185,6 +188,9 @@ static void job_row(struct pgh_job *job, const PGresult *res, int row)
 
 	if (pgh_job_failed(job))
 		return;
+	if (job->query.where != NULL &&
+	    !pgh_where_match(job->query.where, job->where_cols, res, row))
+		return;
 	if (max > 0 && job->result.rows >= max) {
 		if (!job->cancelled) {
 			pgh_info("check %s: max_rows %" PRIu64 " reached, cancelling",
@@ -228,6 +234,19 @@ static void job_error_result(struct pgh_job *job, const PGresult *res)
 	free(text);
 }
 
+/* The filter's columns in the result; false with the job failed. */
+static bool job_where_bind(struct pgh_job *job, const PGresult *res)
+{
+	char *err = NULL;
+
+	job->where_cols = pgh_xcalloc(pgh_where_ncols(job->query.where) + 1, sizeof(int));
+	if (pgh_where_bind(job->query.where, res, job->where_cols, &err))
+		return true;
+	pgh_job_fail(job, PGH_CHECK_ERROR, err);
+	free(err);
+	return false;
+}
+
 static bool job_result_cb(struct pgh_conn *c, PGresult *res, void *arg)
 {
 	struct pgh_job *job = arg;
@@ -236,6 +255,8 @@ static bool job_result_cb(struct pgh_conn *c, PGresult *res, void *arg)
 	(void)c;
 	if (!job->described && (PGH_ROWS_PARTIAL(st) || st == PGRES_TUPLES_OK)) {
 		job->described = true;
+		if (job->query.where != NULL)
+			(void)job_where_bind(job, res);
 		if (job->out->describe != NULL)
 			job->out->describe(job, job->out_ctx, res);
 	}

@@ -43,6 +43,7 @@ struct pgh_conn {
 	bool pipe_single_row;       /* the owner's statement in single-row mode */
 	bool pipe_commit;           /* the owner's transaction is committed (exec) */
 	bool pipe_savepoint;        /* the last pipeline opened the savepoint (session.h) */
+	bool console;               /* pgbouncer's admin console: one simple query at a time */
 	char *pipe_err;             /* first error of a statement before the owner's */
 	char *kept;                 /* the carry's state query's value (pgh_conn_take_kept) */
 	bool resetting;             /* BUSY, released: a ROLLBACK before going idle */

@@ -50,4 +50,21 @@ rc=0
 "$PGHEALTHD" -c "$work/t.ini" check-config >/dev/null 2>&1 || rc=$?
 assert_eq 0 "$rc" "timeout = 24d (below statement_timeout's maximum) is fine"
 
+# A check's row filter is read with the configuration: its faults name the
+# file, the line and where in the text.
+for w in "cl_waiting >|a column, a number or a 'string' expected at the end" \
+	"cl_waiting > 1 and|a column, a number or a 'string' expected at the end" \
+	"cl_waiting ~ 1|a comparison (=, <>, <, <=, >, >=) expected at character 12" \
+	"state = 'waiting|an unterminated string at the end" \
+	"a > 1 b|'and', 'or' or the end expected at character 7" \
+	"a > 1e999|a number expected at character 5"; do
+	printf '[run]\noutput_dir = %s/out\n[check:a]\nsql = SHOW POOLS\nwhere = %s\n' "$work" "${w%%|*}" >"$work/w.ini"
+	refused "$work/w.ini" check-config "$work/w.ini:5: where in [check:a]: ${w#*|}" "where = ${w%%|*}"
+done
+printf '[run]\noutput_dir = %s/out\n[check:a]\nsql = SHOW POOLS\nwhere = %s\n' "$work" \
+	"cl_waiting > 0 AND maxwait >= 1 or state = 'it''s' or 2.5 * x < -1" >"$work/w.ini"
+rc=0
+"$PGHEALTHD" -c "$work/w.ini" check-config >/dev/null 2>&1 || rc=$?
+assert_eq 0 "$rc" "a where of every form is read"
+
 finish

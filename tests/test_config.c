@@ -355,10 +355,9 @@ static void test_valid_print(void **state)
 	assert_contains(text, "include = packs/*.ini\n");
 	assert_contains(text, "fsync = false\n");
 	assert_contains(text, "log_level = debug\n");
-	assert_contains(
-	    text,
-	    "\n[check:multi]\nseverity = critical\ninterval = 2m\n"
-	    "timeout = 10s\nmax_rows = 1000\nenabled = true\nscope = cluster\nstate_sql =\ncommit = false\n; sql inline (");
+	assert_contains(text, "\n[check:multi]\nseverity = critical\ninterval = 2m\n"
+	                      "timeout = 10s\nmax_rows = 1000\nenabled = true\nscope = "
+	                      "cluster\nstate_sql =\ncommit = false\nwhere =\n; sql inline (");
 	assert_contains(text, "\tSELECT pid, now() - query_start AS runtime, query\n"
 	                      "\tFROM pg_stat_activity\n");
 	assert_contains(text, "; sql from sql_file ");

@@ -38,6 +38,8 @@ enum pgh_scope {
 
 const char *pgh_scope_str(enum pgh_scope scope);
 
+struct pgh_where; /* where.h */
+
 /* A list of strings that a repeatable key accumulates, in file order. */
 struct pgh_strlist {
 	char **items;
@@ -69,6 +71,10 @@ struct pgh_check {
 	/* The check writes on purpose (the replication heartbeat): its
 	 * transaction is committed, not undone. */
 	bool commit;
+	/* Which rows are findings, when the server cannot say (where.h):
+	 * the text and its parsed form. */
+	char *where;
+	struct pgh_where *where_expr;
 };
 
 struct pgh_config {

@@ -37,6 +37,9 @@ struct pgh_query {
 	/* Optional: the check's state query and what its last run kept. */
 	const char *state_sql;
 	const char *previous;
+	/* Optional: which rows are findings (where.h); the others are read
+	 * and dropped. */
+	const struct pgh_where *where;
 };
 
 /* The query of a check: its SQL, timeout and max_rows (in the conninfo's
@@ -88,8 +91,9 @@ struct pgh_job {
 	struct pgh_result result;
 	const struct pgh_job_output *out;
 	void *out_ctx;
-	bool described; /* out->describe was called */
-	bool paused;    /* the output asked to stop reading */
+	bool described;  /* out->describe was called */
+	bool paused;     /* the output asked to stop reading */
+	int *where_cols; /* query.where's columns in the result, once described */
 	pgh_job_done_cb done;
 	void *data; /* the owner's */
 };
