@@ -52,7 +52,7 @@ assert_match '^pghealthd [0-9]' "$("$bin" --version 2>&1)" "installed binary run
 for u in pghealthd.service pghealthd@.service pghealthd-once@.service pghealthd-once@.timer; do
 	assert_file_exists "$units/$u" "$u installed to $PGH_UNITDIR"
 done
-for p in postgresql redshift redshift-serverless; do
+for p in postgresql redshift redshift-serverless pgbouncer; do
 	assert_file_exists "$packs/$p.ini" "check pack $p.ini installed"
 done
 if diff -r "$PGH_SOURCE_ROOT/conf/checks" "$packs" >"$tmp/packs.diff" 2>&1; then
