@@ -14,6 +14,13 @@
 #            stopped and 20 MB of WAL written since its checkpoint)
 #   +61 min  long_running_transactions (min_age 1 hour)
 #
+# Then the numeric defaults that the broader pack test lowers, each just
+# short of it (no finding) and just past it: wait_events (4, then 5 sessions
+# on one lock), checkpoint_pressure (19, then 20 checkpoints), xmin_horizon
+# and xid_wraparound (the next transaction ID moved with pg_resetwal),
+# rollback_ratio (9 %, then 12 % of 10 000 transactions) and
+# connection_saturation (80, then 88 sessions of 97).
+#
 # Run alone: meson test -C build packs_defaults
 #   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_defaults.sh
 set -eu
@@ -33,7 +40,10 @@ pg_pack_setup
 clock=$PGH_FIXTURE_DIR/clock
 echo +0 >"$clock"
 chmod 644 "$clock"
-pgsql -c "ALTER SYSTEM SET max_prepared_transactions = 5" >/dev/null || die "ALTER SYSTEM failed"
+# autovacuum_freeze_max_age at its maximum: no anti-wraparound vacuum
+# undoes the transaction IDs moved forward below.
+pgsql -c "ALTER SYSTEM SET max_prepared_transactions = 5" \
+	-c "ALTER SYSTEM SET autovacuum_freeze_max_age = 2000000000" >/dev/null || die "ALTER SYSTEM failed"
 "$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
 start_faked() {
 	LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$clock FAKETIME_NO_CACHE=1 \
@@ -204,5 +214,67 @@ run_once "$conf" 1 "$round: a warning"
 assert_eq xmin_horizon "$(findings)" "$round: xmin_horizon finds it past 10 million"
 assert_eq "prepared transaction pgh_old_xmin" "$(awk -F, 'NR > 1 { print $1, $2 }' "$out/xmin_horizon.csv")" \
 	"$round: the only row is the prepared transaction, not the sessions that share its xmin"
+pgsql -c "ROLLBACK PREPARED 'pgh_old_xmin'" >/dev/null || die "ROLLBACK PREPARED failed"
+
+# xid_wraparound: databases 50 % of the way to wraparound (default max_pct
+# 50: 1 073 741 824 transaction IDs), their datfrozenxid left where initdb
+# put it.
+round=wraparound
+frozen=$(q "SELECT max(datfrozenxid::text::bigint) FROM pg_database")
+next_xid $((frozen + 1073700000))
+run_once "$conf" 0 "$round: $(q "SELECT max(age(datfrozenxid)) FROM pg_database") transaction IDs old is no warning"
+assert_eq "" "$(findings)" "$round: no finding"
+next_xid $((frozen + 1073800000))
+run_once "$conf" 2 "$round: critical"
+assert_eq xid_wraparound "$(findings)" "$round: xid_wraparound finds the databases past 50 %"
+assert_eq 50.0 "$(pack_column xid_wraparound pct_to_wraparound)" "$round: 50.0 % of the way"
+
+# rollback_ratio: 10 000 transactions, a tenth of them rolled back (default
+# max_ratio 0.1, min_xacts 10 000); 9 % are not enough.  (xid_wraparound's
+# finding stays from here on: nothing vacuums the databases.)
+xacts() { # COMMITS ROLLBACKS: run that many transactions, in one session
+	{
+		yes 'SELECT 1;' | head -n "$1"
+		yes 'BEGIN; ROLLBACK;' | head -n "$2"
+	} | pgsql >/dev/null || die "the transactions failed"
+	sleep 1 # the statistics of the session that ended, flushed
+}
+counted() { q "SELECT xact_$1 FROM pg_stat_database WHERE datname = current_database()"; }
+round=rollbacks9
+c=$(counted commit)
+r=$(counted rollback)
+xacts $((9100 - c)) $((900 - r))
+run_once "$conf" 2 "$round: $(counted rollback) of $(($(counted commit) + $(counted rollback))) rolled back is no warning"
+assert_eq xid_wraparound "$(findings)" "$round: no rollback_ratio finding"
+round=rollbacks12
+xacts 0 300
+run_once "$conf" 2 "$round: critical (xid_wraparound)"
+assert_eq "rollback_ratio xid_wraparound" "$(findings)" "$round: rollback_ratio finds $(pack_column rollback_ratio rollback_ratio) rolled back"
+
+# connection_saturation: client connections at 90 % of the usable ones
+# (default min_ratio 0.9: 88 of max_connections 100 less 3 reserved).
+clients() { # N: N idle sessions
+	local i
+	for ((i = 1; i <= $1; i++)); do
+		[ -n "${bg_fd[pgh_c$i]:-}" ] && continue
+		bg_start "pgh_c$i"
+		bg_send "pgh_c$i" "SELECT 1;"
+	done
+	wait_sql "SELECT count(*) = $1 FROM pg_stat_activity WHERE application_name LIKE 'pgh_c%'" \
+		"$1 sessions"
+}
+round=connections80
+clients 80
+run_once "$conf" 2 "$round: critical (xid_wraparound)"
+assert_eq "rollback_ratio xid_wraparound" "$(findings)" "$round: 80 sessions and pghealthd's are no connection_saturation finding"
+round=connections88
+clients 88
+run_once "$conf" 2 "$round: critical"
+assert_eq "connection_saturation rollback_ratio xid_wraparound" "$(findings)" "$round: connection_saturation finds $(pack_column connection_saturation connections) of $(pack_column connection_saturation usable_connections)"
+pgsql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgh_c%'" \
+	>/dev/null
+for ((i = 1; i <= 88; i++)); do
+	bg_stop "pgh_c$i"
+done
 
 finish
