@@ -17,6 +17,8 @@
 #
 # Run alone: meson test -C build packs_pgbouncer
 #   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_pgbouncer.sh
+# The pool helpers run through wait_for only: shellcheck cannot see those calls.
+# shellcheck disable=SC2317
 set -eu
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
