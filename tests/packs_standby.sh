@@ -4,7 +4,9 @@
 # while WAL arrives, then replay waiting on a query that conflicts with it
 # (max_standby_streaming_delay = -1, the primary drops a table a standby
 # session reads).  Each is found, and is healthy again once released; an
-# idle standby, and one after a WAL switch, is no finding.
+# idle standby, and one after a WAL switch, is no finding.  The replication
+# heartbeat's writer and reader; standby_replay_delay at its default, the
+# standby's clock moved forward (libfaketime).
 #
 # Run alone: meson test -C build packs_standby
 #   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_standby.sh
@@ -17,8 +19,20 @@ pg_pack_setup
 
 pgsql -c "CREATE TABLE pgh_sb (x int)" -c "INSERT INTO pgh_sb VALUES (1)" \
 	-c "CREATE TABLE pgh_more (x int)" >/dev/null || die "setup failed"
+# The standby runs under libfaketime (see packs_defaults), its clock offset
+# in a file: moved forward only at the end, for standby_replay_delay.
+faketime_lib=
+for f in /usr/lib/*/faketime/libfaketimeMT.so.1; do
+	[ -e "$f" ] && faketime_lib=$f
+done
+[ -n "$faketime_lib" ] || die "libfaketime is not installed (apt-get install libfaketime)"
+sb_clock=$PGH_FIXTURE_DIR/standby-clock
+echo +0 >"$sb_clock"
+chmod 644 "$sb_clock"
 fixture_dirs+=("$work/standby")
-sb_env=$("$PGH_FIXTURE" standby "$work/standby" "$PGH_FIXTURE_DIR") || die "no standby"
+sb_env=$(LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$sb_clock FAKETIME_NO_CACHE=1 \
+	FAKETIME_DONT_FAKE_MONOTONIC=1 "$PGH_FIXTURE" standby "$work/standby" "$PGH_FIXTURE_DIR") ||
+	die "no standby"
 sb_host=$(sed -n "s/^export PGHOST=//p" <<<"$sb_env" | tr -d "'")
 sb_port=$(sed -n "s/^export PGPORT=//p" <<<"$sb_env")
 sb() { pgsql -h "$sb_host" -p "$sb_port" "$@"; }
@@ -132,5 +146,32 @@ caught_up
 run_once "$read_conf" 0 "$round: fresh again: no warning"
 rb1=$(q "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()")
 assert_eq "$rb0" "$rb1" "$round: the writer's runs commit: no rollback"
+
+# ---- replay behind: standby_replay_delay at its default (5 minutes) -----------------
+# Replay paused with WAL waiting, then the standby's clock moved 4, then 6
+# minutes past the last commit it replayed.
+round=delay
+caught_up
+sb -c "SELECT pg_wal_replay_pause()" >/dev/null || die "pause failed"
+sb_wait "SELECT pg_is_wal_replay_paused()" "replay paused"
+t0=$(sb -c "SELECT extract(epoch FROM pg_last_xact_replay_timestamp())::int")
+pgsql -c "INSERT INTO pgh_more SELECT generate_series(1, 1000)" >/dev/null
+sb_wait "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()" "WAL received, not replayed"
+sb_clock_at() { # SECONDS past the last replayed commit
+	echo "+$(($1 + t0 - $(date +%s)))" >"$sb_clock"
+	sb_wait "SELECT now() >= to_timestamp($t0 + $1)" "the standby's clock $1 s past $t0"
+}
+sb_clock_at 240
+run_once "$conf" 1 "$round: 4 minutes: a warning (replay paused)"
+assert_eq ok "$(pack_state standby_replay_delay)" "$round: 4 minutes behind is no standby_replay_delay finding"
+sb_clock_at 360
+run_once "$conf" 1 "$round: 6 minutes: a warning"
+assert_eq findings "$(pack_state standby_replay_delay)" "$round: standby_replay_delay finds replay 6 minutes behind"
+assert_eq t "$(pack_column standby_replay_delay replay_paused)" "$round: and says replay is paused"
+echo +0 >"$sb_clock"
+sb -c "SELECT pg_wal_replay_resume()" >/dev/null || die "resume failed"
+caught_up
+run_once "$conf" 0 "$round: resumed: no warning"
+assert_eq ok "$(pack_state standby_replay_delay)" "$round: healthy again"
 
 finish
