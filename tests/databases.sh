@@ -95,7 +95,7 @@ scoped=$(sed -n 's/^\[check:\(.*\)\]$/\1/p' "$pack" | while read -r c; do
 	awk -v c="$c" '$0 == "[check:" c "]" { f = 1; next } /^\[/ { f = 0 }
 		f && $0 == "scope = database" { print c }' "$pack"
 done)
-assert_eq 11 "$(wc -w <<<"$scoped")" "the pack has 11 database-scoped checks"
+assert_eq 12 "$(wc -w <<<"$scoped")" "the pack has 12 database-scoped checks"
 rows=$(for c in $scoped; do cat "$out/$c.csv" 2>/dev/null; done)
 assert_eq "" "$(grep '^db_closed,\|^template' <<<"$rows" || true)" \
 	"no row from a database without connections or a template"
