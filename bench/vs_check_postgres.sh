@@ -144,25 +144,28 @@ pgdir=$work/pg
 out=$work/pghealthd-out
 mkdir -p "$out" "$work/cp"
 
-# Background sessions: name -> pid, name -> write end of its fifo.
-declare -A sess_pid=() sess_fd=()
+# Background sessions (the tests' bg_start): name -> pid, name -> write end
+# of its fifo.
+declare -A bg_pid=() bg_fd=()
+# shellcheck source=tests/packs-lib.sh
+. "$root/tests/packs-lib.sh"
 filler_pid=""
 
 cleanup() {
 	local rc=$? name fd
 	trap - EXIT INT TERM
 	[ -z "$filler_pid" ] || kill "$filler_pid" 2>/dev/null || true
-	for name in "${!sess_pid[@]}"; do
-		kill "${sess_pid[$name]}" 2>/dev/null || true
+	for name in "${!bg_pid[@]}"; do
+		kill "${bg_pid[$name]}" 2>/dev/null || true
 	done
-	for name in "${!sess_fd[@]}"; do
-		fd=${sess_fd[$name]}
+	for name in "${!bg_fd[@]}"; do
+		fd=${bg_fd[$name]}
 		exec {fd}>&- 2>/dev/null || true
 	done
 	"$fixture" stop "$pgdir" >/dev/null 2>&1 || true
 	[ -z "$filler_pid" ] || wait "$filler_pid" 2>/dev/null || true
-	for name in "${!sess_pid[@]}"; do
-		wait "${sess_pid[$name]}" 2>/dev/null || true
+	for name in "${!bg_pid[@]}"; do
+		wait "${bg_pid[$name]}" 2>/dev/null || true
 	done
 	if [ "${VS_KEEP:-0}" = 1 ]; then
 		echo "$me: kept $work" >&2
@@ -193,18 +196,8 @@ elapsed() {
 }
 
 # A psql session kept open in the background, reading statements from a fifo.
-open_session() {
-	local name=$1 fifo=$work/$1.fifo fd
-	mkfifo "$fifo"
-	PGAPPNAME=vs_$name psql -X -q -d postgres <"$fifo" >"$work/$name.log" 2>&1 &
-	sess_pid[$name]=$!
-	exec {fd}>"$fifo"
-	sess_fd[$name]=$fd
-}
-
-send() {
-	printf '%s\n' "$2" >&"${sess_fd[$1]}"
-}
+open_session() { bg_start "vs_$1" postgres; }
+send() { bg_send "vs_$1" "$2"; }
 
 # The backend pid of a session, waiting until it is connected (10 s at most).
 session_backend() {

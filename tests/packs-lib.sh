@@ -43,6 +43,42 @@ wait_sql() {
 	die "timed out waiting for: $2"
 }
 
+# ---- a clock moved forward -----------------------------------------------------
+# faketime_clock FILE: FILE holds a clock offset (+0 to begin with) that a
+# process started with `faked FILE CMD...` reads at every call (Debian's
+# libfaketime, LD_PRELOAD); the monotonic clock is left alone.  Write
+# "+SECONDS" to it to move that process's clock.
+faketime_clock() {
+	local f
+	faketime_lib=
+	for f in /usr/lib/*/faketime/libfaketimeMT.so.1; do
+		[ -e "$f" ] && faketime_lib=$f
+	done
+	[ -n "$faketime_lib" ] || die "libfaketime is not installed (apt-get install libfaketime)"
+	echo +0 >"$1"
+	chmod 644 "$1"
+}
+faked() { # FILE CMD...
+	local clock=$1
+	shift
+	LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$clock FAKETIME_NO_CACHE=1 \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"
+}
+
+# bg_many PREFIX N SQL [CONDITION]: sessions PREFIX1 .. PREFIXN (those not
+# started yet) send SQL; waits until N of them are in pg_stat_activity
+# (where CONDITION holds).
+bg_many() {
+	local i
+	for ((i = 1; i <= $2; i++)); do
+		[ -n "${bg_fd[$1$i]:-}" ] && continue
+		bg_start "$1$i"
+		bg_send "$1$i" "$3"
+	done
+	wait_sql "SELECT count(*) = $2 FROM pg_stat_activity
+		WHERE application_name ~ '^$1[0-9]+$' AND ${4:-true}" "$2 sessions $1N"
+}
+
 # ---- check packs -------------------------------------------------------------
 # pack_config FILE ROLE DBNAME OUTDIR [SESSION_SQL...]: a configuration that
 # includes the pack $pack as shipped, connecting as ROLE to DBNAME on the

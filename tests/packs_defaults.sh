@@ -28,26 +28,18 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 test_setup packs_defaults
 
-faketime_lib=
-for f in /usr/lib/*/faketime/libfaketimeMT.so.1; do
-	[ -e "$f" ] && faketime_lib=$f
-done
-[ -n "$faketime_lib" ] || die "libfaketime is not installed (apt-get install libfaketime)"
-
 pg_pack_setup
 
 # The server's clock: an offset in a file it reads at every call.
 clock=$PGH_FIXTURE_DIR/clock
-echo +0 >"$clock"
-chmod 644 "$clock"
+faketime_clock "$clock"
 # autovacuum_freeze_max_age at its maximum: no anti-wraparound vacuum
 # undoes the transaction IDs moved forward below.
 pgsql -c "ALTER SYSTEM SET max_prepared_transactions = 5" \
 	-c "ALTER SYSTEM SET autovacuum_freeze_max_age = 2000000000" >/dev/null || die "ALTER SYSTEM failed"
 "$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
 start_faked() {
-	LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$clock FAKETIME_NO_CACHE=1 \
-		FAKETIME_DONT_FAKE_MONOTONIC=1 "$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null ||
+	faked "$clock" "$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null ||
 		die "start under libfaketime failed"
 }
 start_faked
@@ -143,15 +135,8 @@ bg_start pgh_holder
 bg_send pgh_holder "BEGIN; LOCK TABLE pgh_clock IN ACCESS EXCLUSIVE MODE;"
 wait_sql "SELECT count(*) = 1 FROM pg_stat_activity
 	WHERE application_name = 'pgh_holder' AND state = 'idle in transaction'" "the lock holder"
-waiters() { # N: N sessions wait for the holder's row lock
-	local i
-	for ((i = 1; i <= $1; i++)); do
-		[ -n "${bg_fd[pgh_w$i]:-}" ] && continue
-		bg_start "pgh_w$i"
-		bg_send "pgh_w$i" "SELECT count(*) FROM pgh_clock;"
-	done
-	wait_sql "SELECT count(*) = $1 FROM pg_stat_activity
-		WHERE application_name LIKE 'pgh_w%' AND wait_event_type = 'Lock'" "$1 sessions waiting"
+waiters() { # N: N sessions wait for the holder's lock
+	bg_many pgh_w "$1" "SELECT count(*) FROM pgh_clock;" "wait_event_type = 'Lock'"
 }
 round=wait4
 waiters 4
@@ -253,16 +238,7 @@ assert_eq "rollback_ratio xid_wraparound" "$(findings)" "$round: rollback_ratio 
 
 # connection_saturation: client connections at 90 % of the usable ones
 # (default min_ratio 0.9: 88 of max_connections 100 less 3 reserved).
-clients() { # N: N idle sessions
-	local i
-	for ((i = 1; i <= $1; i++)); do
-		[ -n "${bg_fd[pgh_c$i]:-}" ] && continue
-		bg_start "pgh_c$i"
-		bg_send "pgh_c$i" "SELECT 1;"
-	done
-	wait_sql "SELECT count(*) = $1 FROM pg_stat_activity WHERE application_name LIKE 'pgh_c%'" \
-		"$1 sessions"
-}
+clients() { bg_many pgh_c "$1" "SELECT 1;"; } # N: N idle sessions
 round=connections80
 clients 80
 run_once "$conf" 2 "$round: critical (xid_wraparound)"
@@ -271,7 +247,7 @@ round=connections88
 clients 88
 run_once "$conf" 2 "$round: critical"
 assert_eq "connection_saturation rollback_ratio xid_wraparound" "$(findings)" "$round: connection_saturation finds $(pack_column connection_saturation connections) of $(pack_column connection_saturation usable_connections)"
-pgsql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgh_c%'" \
+pgsql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name ~ '^pgh_c[0-9]+$'" \
 	>/dev/null
 for ((i = 1; i <= 88; i++)); do
 	bg_stop "pgh_c$i"

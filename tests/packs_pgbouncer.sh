@@ -24,19 +24,11 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 test_setup packs_pgbouncer
 
-faketime_lib=
-for f in /usr/lib/*/faketime/libfaketimeMT.so.1; do
-	[ -e "$f" ] && faketime_lib=$f
-done
-[ -n "$faketime_lib" ] || die "libfaketime is not installed (apt-get install libfaketime)"
-
 bdir=$work/bouncer
 mkdir -p "$bdir"
 clock=$bdir/clock
-echo +0 >"$clock"
-chmod 644 "$clock"
-LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$clock FAKETIME_NO_CACHE=1 \
-	FAKETIME_DONT_FAKE_MONOTONIC=1 bouncer_start "$bdir" transaction 2 "max_db_connections = 2"
+faketime_clock "$clock"
+faked "$clock" bouncer_start "$bdir" transaction 2 "max_db_connections = 2"
 console="host=127.0.0.1 port=$bouncer_port dbname=pgbouncer user=$PGUSER"
 admin() { bouncer_sql -d pgbouncer -c "$1" "${@:2}"; } # SQL [PSQL OPTION...]
 
@@ -120,21 +112,17 @@ run_once "$conf" 0 "$round"
 assert_eq "" "$(findings)" "$round: no finding once they are closed"
 
 # ---- a database left paused, then disabled ----------------------------------------
-admin "PAUSE $PGDATABASE" >/dev/null || die "PAUSE failed"
-round=paused
-run_once "$conf" 1 "$round: a warning"
-assert_eq pgbouncer_paused_databases "$(findings)" "$round: the paused database"
-assert_eq 1 "$(column_of pgbouncer_paused_databases paused)" "$round: says paused"
-admin "RESUME $PGDATABASE" >/dev/null || die "RESUME failed"
-admin "DISABLE $PGDATABASE" >/dev/null || die "DISABLE failed"
-round=disabled
-run_once "$conf" 1 "$round: a warning"
-assert_eq pgbouncer_paused_databases "$(findings)" "$round: the disabled database"
-assert_eq 1 "$(column_of pgbouncer_paused_databases disabled)" "$round: says disabled"
-admin "ENABLE $PGDATABASE" >/dev/null || die "ENABLE failed"
-round=enabled
-run_once "$conf" 0 "$round"
-assert_eq "" "$(findings)" "$round: no finding"
+for how in "PAUSE paused RESUME" "DISABLE disabled ENABLE"; do
+	read -r cmd round undo <<<"$how"
+	admin "$cmd $PGDATABASE" >/dev/null || die "$cmd failed"
+	run_once "$conf" 1 "$round: a warning"
+	assert_eq pgbouncer_paused_databases "$(findings)" "$round: the $round database"
+	assert_eq 1 "$(column_of pgbouncer_paused_databases "$round")" "$round: says $round"
+	admin "$undo $PGDATABASE" >/dev/null || die "$undo failed"
+	round=$undo
+	run_once "$conf" 0 "$round"
+	assert_eq "" "$(findings)" "$round: no finding"
+done
 
 # ---- a filter naming a column the result lacks -----------------------------------
 bad=$work/bad.ini

@@ -35,12 +35,15 @@ round=grown-once
 run_once "$conf" 0 "$round: the next run, no more growth: no warning"
 assert_eq ok "$(pack_state database_growth)" "$round: the growth is reported once"
 
+# lowered CHECK SETTING VALUE: one round of the pack with that threshold
+# lowered; the check must have findings.
+lowered() {
+	pack_config "$work/$1.ini" "$PGUSER" "$PGDATABASE" "$out" "SET pghealthd.$1.$2 = $3"
+	run_once "$work/$1.ini" 1 "$round: a warning"
+	assert_eq findings "$(pack_state "$1")" "$round: $1 finds its problem past $2 = $3"
+}
 round=max_bytes
-limit_conf=$work/limit.ini
-pack_config "$limit_conf" "$PGUSER" "$PGDATABASE" "$out" \
-	"SET pghealthd.database_growth.max_bytes = 52428800"
-run_once "$limit_conf" 1 "$round: a warning"
-assert_eq findings "$(pack_state database_growth)" "$round: a database past max_bytes (50 MiB) is found"
+lowered database_growth max_bytes 52428800
 assert_contains "$(cat "$out/database_growth.csv" 2>/dev/null)" "pgh_grow," "$round: it is named"
 csv=$(cat "$out/database_growth.csv")
 assert_eq 1 "$(grep -c '^pgh_grow,' <<<"$csv")" "$round: one row for it"
@@ -50,11 +53,7 @@ round=relation-small
 run_once "$conf" 0 "$round: a 140 MB table is no warning at the default"
 assert_eq ok "$(pack_state relation_size)" "$round: relation_size is healthy"
 round=relation-limit
-rel_conf=$work/relation.ini
-pack_config "$rel_conf" "$PGUSER" "$PGDATABASE" "$out" \
-	"SET pghealthd.relation_size.max_bytes = 104857600"
-run_once "$rel_conf" 1 "$round: a warning"
-assert_eq findings "$(pack_state relation_size)" "$round: a table past max_bytes (100 MiB) is found"
+lowered relation_size max_bytes 104857600
 assert_contains "$(cat "$out/relation_size.csv" 2>/dev/null)" "pgh_grow,public,pgh_big,table," "$round: named, with its database"
 
 round=relation-huge

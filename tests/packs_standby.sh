@@ -21,17 +21,10 @@ pgsql -c "CREATE TABLE pgh_sb (x int)" -c "INSERT INTO pgh_sb VALUES (1)" \
 	-c "CREATE TABLE pgh_more (x int)" >/dev/null || die "setup failed"
 # The standby runs under libfaketime (see packs_defaults), its clock offset
 # in a file: moved forward only at the end, for standby_replay_delay.
-faketime_lib=
-for f in /usr/lib/*/faketime/libfaketimeMT.so.1; do
-	[ -e "$f" ] && faketime_lib=$f
-done
-[ -n "$faketime_lib" ] || die "libfaketime is not installed (apt-get install libfaketime)"
 sb_clock=$PGH_FIXTURE_DIR/standby-clock
-echo +0 >"$sb_clock"
-chmod 644 "$sb_clock"
+faketime_clock "$sb_clock"
 fixture_dirs+=("$work/standby")
-sb_env=$(LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$sb_clock FAKETIME_NO_CACHE=1 \
-	FAKETIME_DONT_FAKE_MONOTONIC=1 "$PGH_FIXTURE" standby "$work/standby" "$PGH_FIXTURE_DIR") ||
+sb_env=$(faked "$sb_clock" "$PGH_FIXTURE" standby "$work/standby" "$PGH_FIXTURE_DIR") ||
 	die "no standby"
 sb_host=$(sed -n "s/^export PGHOST=//p" <<<"$sb_env" | tr -d "'")
 sb_port=$(sed -n "s/^export PGPORT=//p" <<<"$sb_env")
