@@ -260,7 +260,9 @@ bouncer_user() {
 # bouncer_start DIR MODE POOL_SIZE [INI_LINE...]: start pgbouncer (pool_mode
 # MODE, default_pool_size POOL_SIZE, trust authentication) listening on a free
 # port of 127.0.0.1 and a unix socket in DIR; sets bouncer_port and
-# bouncer_conninfo.  Extra lines go to its [pgbouncer] section.
+# bouncer_conninfo.  Extra lines go to its [pgbouncer] section.  Every
+# database is made on demand (`* =`), or, with $bouncer_db set, that one is
+# declared, so that it stays while nobody uses it.
 bouncer_start() {
 	local dir=$1 mode=$2 size=$3 user i
 	shift 3
@@ -271,7 +273,7 @@ bouncer_start() {
 	printf '"%s" ""\n' "$PGUSER" >"$dir/users.txt"
 	{
 		echo '[databases]'
-		echo "* = host=$PGHOST port=$PGPORT"
+		echo "${bouncer_db:-*} = host=$PGHOST port=$PGPORT"
 		echo '[pgbouncer]'
 		echo "listen_addr = 127.0.0.1"
 		echo "listen_port = $bouncer_port"

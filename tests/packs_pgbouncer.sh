@@ -28,7 +28,8 @@ bdir=$work/bouncer
 mkdir -p "$bdir"
 clock=$bdir/clock
 faketime_clock "$clock"
-faked "$clock" bouncer_start "$bdir" transaction 2 "max_db_connections = 2"
+# The database declared: one made on demand may be gone when it is not used.
+bouncer_db=$PGDATABASE faked "$clock" bouncer_start "$bdir" transaction 2 "max_db_connections = 2"
 console="host=127.0.0.1 port=$bouncer_port dbname=pgbouncer user=$PGUSER"
 admin() { bouncer_sql -d pgbouncer -c "$1" "${@:2}"; } # SQL [PSQL OPTION...]
 
