@@ -1,6 +1,7 @@
 -- Many active sessions waiting on the same kind of resource (heavyweight
 -- locks, LWLocks, buffer pins, I/O): a contention hot spot.
 -- Threshold: pghealthd.wait_events.min_sessions (integer, default 5).
+-- pghealthd's own connections (same role and application_name) are left out.
 --
 -- Privileges: pg_monitor.  Without it (pg_read_all_stats) pg_stat_activity
 -- hides the state, query, times and wait of other roles' sessions, so the
@@ -27,6 +28,10 @@ SELECT a.wait_event_type, a.wait_event, count(*) AS sessions,
 FROM pg_stat_activity AS a, conf
 WHERE a.state = 'active'
   AND a.pid <> pg_backend_pid()
+  -- Not pghealthd's own other connections, reading catalogs for their
+  -- checks at this very moment: a monitor does not count itself.
+  AND NOT (a.usename = current_user
+           AND a.application_name = current_setting('application_name'))
   AND a.wait_event_type IN ('Lock', 'LWLock', 'BufferPin', 'IO')
 GROUP BY a.wait_event_type, a.wait_event, conf.min_sessions
 HAVING count(*) >= conf.min_sessions
