@@ -154,9 +154,13 @@ bg_stop pgh_holder
 
 # checkpoint_pressure: 20 checkpoints, over a fifth of them requested
 # (default min_checkpoints 20, max_requested_ratio 0.2).
-ckpt_count() {
-	q "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
-}
+# PostgreSQL 17 moved the counts to pg_stat_checkpointer.
+if [ "$(q "SELECT current_setting('server_version_num')::int >= 170000")" = t ]; then
+	ckpt_view=checkpointer ckpt_sum="num_timed + num_requested"
+else
+	ckpt_view=bgwriter ckpt_sum="checkpoints_timed + checkpoints_req"
+fi
+ckpt_count() { q "SELECT $ckpt_sum FROM pg_stat_$ckpt_view"; }
 checkpoints() { # TOTAL: CHECKPOINT until the server counts TOTAL
 	while [ "$(ckpt_count)" -lt "$1" ]; do
 		pgsql -c "CHECKPOINT" >/dev/null || die "CHECKPOINT failed"
@@ -176,7 +180,7 @@ assert_eq checkpoint_pressure "$(findings)" "$round: checkpoint_pressure finds $
 # pg_resetwal on the stopped server, the commit log given the segment it
 # then needs (zeros: those transactions never ran).
 round=xmin
-pgsql -c "SELECT pg_stat_reset_shared('bgwriter')" -c "BEGIN" -c "INSERT INTO pgh_clock VALUES (3, 0)" \
+pgsql -c "SELECT pg_stat_reset_shared('$ckpt_view')" -c "BEGIN" -c "INSERT INTO pgh_clock VALUES (3, 0)" \
 	-c "PREPARE TRANSACTION 'pgh_old_xmin'" >/dev/null || die "PREPARE TRANSACTION failed"
 held=$(q "SELECT transaction FROM pg_prepared_xacts WHERE gid = 'pgh_old_xmin'")
 next_xid() { # XID: the server's next transaction ID becomes XID
