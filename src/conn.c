@@ -396,6 +396,16 @@ static void conn_connect_failed(struct pgh_conn *c, const char *why)
 }
 
 static const struct pgh_query_ops setup_ops;
+
+/* pgbouncer's admin console (dbname=pgbouncer) says so in server_version. */
+static bool conn_is_console(const struct pgh_conn *c)
+{
+	const char *v = PQparameterStatus(c->pg, "server_version");
+	size_t n = v != NULL ? strlen(v) : 0;
+
+	return n >= 8 && strcmp(v + n - 8, "/bouncer") == 0;
+}
+
 static void setup_done_cb(struct pgh_conn *c, const char *errmsg, void *arg);
 static bool conn_partial_rows(struct pgh_conn *c);
 
@@ -410,7 +420,7 @@ static bool conn_partial_rows(struct pgh_conn *c);
  */
 static void conn_connected(struct pgh_conn *c)
 {
-	c->console = pgh_conn_is_console(c);
+	c->console = conn_is_console(c);
 	if (PQsetnonblocking(c->pg, 1) != 0 || (!c->console && !PQenterPipelineMode(c->pg))) {
 		conn_connect_failed(c, PQerrorMessage(c->pg));
 		return;
@@ -763,12 +773,13 @@ static void conn_pipeline_send(struct pgh_conn *c, const struct pgh_query_ops *o
 			err = PQerrorMessage(c->pg);
 		else if (c->pipe_single_row && !conn_partial_rows(c))
 			err = "could not enter single-row mode";
-	}
-	for (unsigned i = 0; !c->console && err == NULL && i < c->pipe.n; i++)
-		if (!PQsendQueryParams(c->pg, c->pipe.sql[i], 0, NULL, NULL, NULL, NULL, 0))
+	} else {
+		for (unsigned i = 0; err == NULL && i < c->pipe.n; i++)
+			if (!PQsendQueryParams(c->pg, c->pipe.sql[i], 0, NULL, NULL, NULL, NULL, 0))
+				err = PQerrorMessage(c->pg);
+		if (err == NULL && !PQpipelineSync(c->pg))
 			err = PQerrorMessage(c->pg);
-	if (err == NULL && !c->console && !PQpipelineSync(c->pg))
-		err = PQerrorMessage(c->pg);
+	}
 	if (err == NULL && conn_flush(c) < 0)
 		err = PQerrorMessage(c->pg);
 	if (err != NULL) {
@@ -1073,15 +1084,6 @@ static void conn_poll_cb(uv_poll_t *h, int status, int events)
 	default:
 		pgh_bug("conn %u: socket event in state %s", c->id, pgh_conn_state_str(c->state));
 	}
-}
-
-/* pgbouncer's admin console (dbname=pgbouncer) says so in server_version. */
-bool pgh_conn_is_console(const struct pgh_conn *c)
-{
-	const char *v = PQparameterStatus(c->pg, "server_version");
-	size_t n = v != NULL ? strlen(v) : 0;
-
-	return n >= 8 && strcmp(v + n - 8, "/bouncer") == 0;
 }
 
 bool pgh_conn_is_redshift(const struct pgh_conn *c)

@@ -234,17 +234,16 @@ static void job_error_result(struct pgh_job *job, const PGresult *res)
 	free(text);
 }
 
-/* The filter's columns in the result; false with the job failed. */
-static bool job_where_bind(struct pgh_job *job, const PGresult *res)
+/* The filter's columns in the result; a column it lacks fails the job. */
+static void job_where_bind(struct pgh_job *job, const PGresult *res)
 {
 	char *err = NULL;
 
 	job->where_cols = pgh_xcalloc(pgh_where_ncols(job->query.where) + 1, sizeof(int));
-	if (pgh_where_bind(job->query.where, res, job->where_cols, &err))
-		return true;
-	pgh_job_fail(job, PGH_CHECK_ERROR, err);
-	free(err);
-	return false;
+	if (!pgh_where_bind(job->query.where, res, job->where_cols, &err)) {
+		pgh_job_fail(job, PGH_CHECK_ERROR, err);
+		free(err);
+	}
 }
 
 static bool job_result_cb(struct pgh_conn *c, PGresult *res, void *arg)
@@ -256,7 +255,7 @@ static bool job_result_cb(struct pgh_conn *c, PGresult *res, void *arg)
 	if (!job->described && (PGH_ROWS_PARTIAL(st) || st == PGRES_TUPLES_OK)) {
 		job->described = true;
 		if (job->query.where != NULL)
-			(void)job_where_bind(job, res);
+			job_where_bind(job, res);
 		if (job->out->describe != NULL)
 			job->out->describe(job, job->out_ctx, res);
 	}

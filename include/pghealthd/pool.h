@@ -143,9 +143,6 @@ void pgh_conn_resume(struct pgh_conn *c);
 
 /* Amazon Redshift (it reports server version 8.0.2), not PostgreSQL. */
 bool pgh_conn_is_redshift(const struct pgh_conn *c);
-/* The connection is to pgbouncer's admin console: each statement is sent
- * alone with the simple protocol, outside any transaction. */
-bool pgh_conn_is_console(const struct pgh_conn *c);
 
 /*
  * How long a cancel request may take (cancel.h), and how long after it the
