@@ -65,6 +65,49 @@ faked() { # FILE CMD...
 		FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"
 }
 
+# ---- the fixture's server with its clock moved (packs_defaults*) ---------------
+# faked_server_setup: the fixture's server restarted under libfaketime, its
+# offset in $clock; $t0 is its clock when it started.  move_clock SECONDS sets
+# the clock that far past $t0; next_xid XID restarts it with XID the next
+# transaction ID (pg_resetwal, the commit log given the segment it then needs:
+# zeros, those transactions never ran); findings lists the warning and
+# critical checks with a finding in $out/status.csv, on one line.
+faked_server_setup() {
+	clock=$PGH_FIXTURE_DIR/clock
+	faketime_clock "$clock"
+	"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
+	start_faked
+	t0=$(q "SELECT extract(epoch FROM now())::int")
+}
+start_faked() {
+	faked "$clock" "$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null ||
+		die "start under libfaketime failed"
+}
+move_clock() { # SECONDS
+	echo "+$1" >"$clock"
+	wait_sql "SELECT now() > to_timestamp($t0 + $1)" "the server's clock $1 s ahead"
+}
+next_xid() { # XID
+	"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
+	slru_segment "pg_xact/$(printf '%04X' $(($1 / 1048576)))"
+	"$PGH_FIXTURE" tool "$PGH_FIXTURE_DIR" pg_resetwal -x "$1" >/dev/null || die "pg_resetwal -x $1 failed"
+	start_faked
+}
+# slru_segment PATH: the data directory's PATH a whole segment of 32 pages,
+# zeros where it had none.
+slru_segment() {
+	local seg=$PGH_FIXTURE_DIR/data/$1
+	if [ ! -e "$seg" ]; then
+		touch "$seg"
+		chown "$(stat -c %U "$PGH_FIXTURE_DIR/data")" "$seg"
+	fi
+	[ "$(stat -c %s "$seg")" -ge 262144 ] || truncate -s 262144 "$seg"
+}
+findings() {
+	status_sql "$out" "SELECT \"check\" FROM status WHERE state = 'findings' AND severity <> 'info' ORDER BY 1" |
+		tr '\n' ' ' | sed 's/ $//'
+}
+
 # bg_many PREFIX N SQL [CONDITION]: sessions PREFIX1 .. PREFIXN (those not
 # started yet) send SQL; waits until N of them are in pg_stat_activity
 # (where CONDITION holds).

@@ -30,30 +30,12 @@ test_setup packs_defaults
 
 pg_pack_setup
 
-# The server's clock: an offset in a file it reads at every call.
-clock=$PGH_FIXTURE_DIR/clock
-faketime_clock "$clock"
 # autovacuum_freeze_max_age at its maximum: no anti-wraparound vacuum
 # undoes the transaction IDs moved forward below.
 pgsql -c "ALTER SYSTEM SET max_prepared_transactions = 5" \
 	-c "ALTER SYSTEM SET autovacuum_freeze_max_age = 2000000000" >/dev/null || die "ALTER SYSTEM failed"
-"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
-start_faked() {
-	faked "$clock" "$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null ||
-		die "start under libfaketime failed"
-}
-start_faked
-t0=$(q "SELECT extract(epoch FROM now())::int")
-move_clock() { # SECONDS: the server's clock that far past the start
-	echo "+$1" >"$clock"
-	wait_sql "SELECT now() > to_timestamp($t0 + $1)" "the server's clock $1 s ahead"
-}
-
-# findings: the warning and critical checks with a finding, on one line.
-findings() {
-	status_sql "$out" "SELECT \"check\" FROM status WHERE state = 'findings' AND severity <> 'info' ORDER BY 1" |
-		tr '\n' ' ' | sed 's/ $//'
-}
+# The server's clock: an offset in a file it reads at every call.
+faked_server_setup
 
 pgsql -c "CREATE TABLE pgh_clock (id int PRIMARY KEY, v int)" \
 	-c "INSERT INTO pgh_clock VALUES (1, 0)" >/dev/null || die "setup failed"
@@ -183,18 +165,6 @@ round=xmin
 pgsql -c "SELECT pg_stat_reset_shared('$ckpt_view')" -c "BEGIN" -c "INSERT INTO pgh_clock VALUES (3, 0)" \
 	-c "PREPARE TRANSACTION 'pgh_old_xmin'" >/dev/null || die "PREPARE TRANSACTION failed"
 held=$(q "SELECT transaction FROM pg_prepared_xacts WHERE gid = 'pgh_old_xmin'")
-next_xid() { # XID: the server's next transaction ID becomes XID
-	local seg owner
-	"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
-	seg=$PGH_FIXTURE_DIR/data/pg_xact/$(printf '%04X' $(($1 / 1048576)))
-	if [ ! -e "$seg" ]; then
-		owner=$(stat -c %U "$PGH_FIXTURE_DIR/data")
-		dd if=/dev/zero of="$seg" bs=8192 count=32 status=none
-		chown "$owner" "$seg"
-	fi
-	"$PGH_FIXTURE" tool "$PGH_FIXTURE_DIR" pg_resetwal -x "$1" >/dev/null || die "pg_resetwal -x $1 failed"
-	start_faked
-}
 next_xid $((held + 9999000))
 run_once "$conf" 0 "$round: a prepared transaction $(q "SELECT age(transaction) FROM pg_prepared_xacts") xids old is no warning"
 assert_eq "" "$(findings)" "$round: no finding"
