@@ -6,7 +6,9 @@
 # session reads).  Each is found, and is healthy again once released; an
 # idle standby, and one after a WAL switch, is no finding.  The replication
 # heartbeat's writer and reader; standby_replay_delay at its default, the
-# standby's clock moved forward (libfaketime).
+# standby's clock moved forward (libfaketime); replication_lag at its
+# defaults, on the primary: 1 GiB of WAL not replayed, then the primary's
+# clock moved past a replay that stopped.
 #
 # Run alone: meson test -C build packs_standby
 #   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_standby.sh
@@ -16,6 +18,9 @@ set -eu
 test_setup packs_standby
 
 pg_pack_setup
+primary_conf=$conf
+# The primary under libfaketime too, its clock moved for replication_lag.
+faked_server_setup
 
 pgsql -c "CREATE TABLE pgh_sb (x int)" -c "INSERT INTO pgh_sb VALUES (1)" \
 	-c "CREATE TABLE pgh_more (x int)" >/dev/null || die "setup failed"
@@ -166,5 +171,72 @@ sb -c "SELECT pg_wal_replay_resume()" >/dev/null || die "resume failed"
 caught_up
 run_once "$conf" 0 "$round: resumed: no warning"
 assert_eq ok "$(pack_state standby_replay_delay)" "$round: healthy again"
+
+
+# ---- replication_lag at its defaults (5 minutes, 1 GiB), on the primary ---------
+# Replay paused while the primary writes WAL the standby receives: some
+# 16 MiB short of 1 GiB behind, then 64 MiB more.  WAL from messages: nothing to
+# replay but the records themselves.
+replayed_behind() {
+	q "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint FROM pg_stat_replication"
+}
+wal_messages() { # MiB: that much WAL written on the primary, and received
+	pgsql -c "DO \$\$ BEGIN FOR i IN 1..$1 LOOP
+			PERFORM pg_logical_emit_message(false, 'pgh', repeat('x', 1048576 - 64)); END LOOP; END \$\$" \
+		-c "SELECT pg_switch_wal()" >/dev/null || die "the WAL writes failed"
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ "$(q "SELECT write_lsn >= pg_current_wal_flush_lsn() FROM pg_stat_replication")" = t ] && return 0
+		sleep 0.1
+	done
+	q "SELECT *, pg_current_wal_flush_lsn() FROM pg_stat_replication" >&2
+	die "the standby did not receive the WAL in 60 s"
+}
+round=lag-bytes-short
+# The primary keeps that WAL until the standby has it (no slot here), and
+# its WAL sender does not take the jumps of its clock below for a standby
+# silent for minutes.
+pgsql -c "ALTER SYSTEM SET wal_keep_size = '2GB'" -c "ALTER SYSTEM SET wal_sender_timeout = 0" \
+	-c "SELECT pg_reload_conf()" >/dev/null ||
+	die "ALTER SYSTEM failed"
+sb -c "SELECT pg_wal_replay_pause()" >/dev/null || die "pause failed"
+sb_wait "SELECT pg_is_wal_replay_paused()" "replay paused"
+behind0=$(replayed_behind)
+s0=$(now_ms)
+wal_messages $((1024 - 32 - behind0 / 1048576))
+echo "# 1 GiB of WAL written and received in $(($(now_ms) - s0)) ms"
+run_once "$primary_conf" 0 "$round: $(replayed_behind) bytes not replayed"
+assert_eq ok "$(pack_state replication_lag)" "$round: under 1 GiB is no replication_lag finding"
+round=lag-bytes
+wal_messages 64
+run_once "$primary_conf" 1 "$round: $(replayed_behind) bytes not replayed: a warning"
+assert_eq replication_lag "$(findings)" "$round: replication_lag finds the standby past 1 GiB"
+assert_le 1073741824 "$(pack_column replication_lag replay_lag_bytes)" "$round: its replay_lag_bytes"
+sb -c "SELECT pg_wal_replay_resume()" >/dev/null || die "resume failed"
+caught_up
+
+# Then replay stops after WAL sent at +0; the primary's clock, moved 4, then
+# 6 minutes on, is what the standby's next reply is measured against.
+lag_at() { # SECONDS: the primary's clock that far on, the standby's reply read
+	echo "+$1" >"$clock"
+	pgsql -c "INSERT INTO pgh_more VALUES (2)" >/dev/null
+	wait_sql "SELECT replay_lag > interval '$(($1 - 30)) seconds' FROM pg_stat_replication" \
+		"replay_lag past $(($1 - 30)) s"
+}
+round=lag-time
+sb -c "SELECT pg_wal_replay_pause()" >/dev/null || die "pause failed"
+sb_wait "SELECT pg_is_wal_replay_paused()" "replay paused"
+echo +0 >"$clock"
+pgsql -c "INSERT INTO pgh_more SELECT generate_series(1, 1000)" >/dev/null
+sb_wait "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()" "WAL received, not replayed"
+lag_at 240
+run_once "$primary_conf" 0 "$round: replay_lag $(q "SELECT replay_lag FROM pg_stat_replication")"
+assert_eq ok "$(pack_state replication_lag)" "$round: 4 minutes is no replication_lag finding"
+lag_at 360
+run_once "$primary_conf" 1 "$round: replay_lag $(q "SELECT replay_lag FROM pg_stat_replication"): a warning"
+assert_eq replication_lag "$(findings)" "$round: replication_lag finds replay 6 minutes behind"
+echo +0 >"$clock"
+sb -c "SELECT pg_wal_replay_resume()" >/dev/null || die "resume failed"
+caught_up
 
 finish
