@@ -16,6 +16,7 @@
 #   multixact_wraparound             49.99 %, then 50.01 % of the multixacts
 #   replication_slot_retained_wal    a slot 10 GiB less a little, then 10 GiB
 #                                    and a segment behind
+# and checksum_failures: a page damaged on disk, data checksums on.
 #
 # Run alone: meson test -C build packs_defaults_storage
 #   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/packs_defaults_storage.sh
@@ -243,5 +244,29 @@ assert_eq "autovacuum_disabled inactive_replication_slots replication_slot_retai
 	"$round: replication_slot_retained_wal fires"
 assert_eq pgh_retains "$(pack_column replication_slot_retained_wal slot_name)" "$round: names the slot"
 pgsql -c "SELECT pg_drop_replication_slot('pgh_retains')" >/dev/null || die "DROP slot failed"
+
+# ---- checksum_failures (any) --------------------------------------------------------
+# Data checksums turned on (pg_checksums, the server stopped), then one byte
+# of a table's first page overwritten on disk: reading it fails verification.
+round=checksum
+pgsql -c "CREATE TABLE pgh_sum AS SELECT g AS id FROM generate_series(1, 100) AS g" >/dev/null ||
+	die "setup failed"
+analyzed pgh_sum
+relfile=$PGH_FIXTURE_DIR/data/$(q "SELECT pg_relation_filepath('pgh_sum')")
+"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
+"$PGH_FIXTURE" tool "$PGH_FIXTURE_DIR" pg_checksums --enable >"$work/pg_checksums.log" 2>&1 ||
+	die "pg_checksums --enable failed: $(cat "$work/pg_checksums.log")"
+start_faked
+assert_eq on "$(q "SHOW data_checksums")" "setup: data checksums on"
+run_once "$conf" 1 "$round: checksums on, no page read has failed"
+assert_eq autovacuum_disabled "$(findings)" "$round: no checksum_failures finding"
+"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
+printf 'X' | dd of="$relfile" bs=1 seek=5000 conv=notrunc status=none
+start_faked
+pgsql -c "SELECT count(*) FROM pgh_sum" >/dev/null 2>&1 && die "the damaged page was read"
+sleep 1 # the failure counted in the statistics
+run_once "$conf" 2 "$round: a page that fails verification: critical"
+assert_eq "autovacuum_disabled checksum_failures" "$(findings)" "$round: checksum_failures fires"
+assert_eq 1 "$(pack_column checksum_failures checksum_failures)" "$round: one failure, in $(pack_column checksum_failures datname)"
 
 finish
