@@ -215,6 +215,21 @@ static void conn_arm(struct pgh_conn *c)
 		conn_lost(c, r == -EBADF ? "connection has no socket" : uv_strerror(r));
 }
 
+/*
+ * The server has closed a connection that is idle or about to be: what a
+ * server sends a session it is ending (a FATAL message) is read with what
+ * came before it, and the end of the stream behind it only shows to the
+ * next read.  Looked for whenever a connection goes idle or gets input
+ * while idle, so that it is dropped before it is given a job (a loop run
+ * only between requests, as `lambda` runs it, sees it all in one go).
+ */
+static bool conn_idle_closed(struct pgh_conn *c)
+{
+	char b;
+
+	return recv(PQsocket(c->pg), &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* How long a closed session may keep its slot waiting for the server. */
 #define LINGER_MS 1000
 
@@ -713,7 +728,7 @@ static void reset_done_cb(struct pgh_conn *c, const char *errmsg, void *arg)
 	(void)arg;
 	c->resetting = false;
 	if (errmsg != NULL || c->broken || c->stale || p->closing ||
-	    PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+	    PQtransactionStatus(c->pg) != PQTRANS_IDLE || conn_idle_closed(c)) {
 		if (errmsg != NULL)
 			pgh_warn("conn %u: could not end the transaction: %s", c->id, errmsg);
 		conn_close(c);
@@ -1059,6 +1074,10 @@ static void conn_io(struct pgh_conn *c, int status, int events)
 		return;
 	}
 	if (c->state == PGH_CONN_IDLE) {
+		if ((events & UV_READABLE) && conn_idle_closed(c)) {
+			conn_lost(c, "the server closed the connection");
+			return;
+		}
 		conn_arm(c);
 		return;
 	}
@@ -1196,7 +1215,8 @@ void pgh_conn_release(struct pgh_conn *c)
 	if (c->cancel_failed)
 		c->broken = true;
 	uv_timer_stop(&c->timer);
-	if (c->broken || c->stale || p->closing || PQstatus(c->pg) != CONNECTION_OK) {
+	if (c->broken || c->stale || p->closing || PQstatus(c->pg) != CONNECTION_OK ||
+	    conn_idle_closed(c)) {
 		conn_close(c);
 	} else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
 		/* An error or a cancel skipped the end of the transaction: end

@@ -26,10 +26,8 @@
 #include "pghealthd/log.h"
 #include "pghealthd/pool.h"
 
-#define EXEC_DEFAULT_MAX_ROWS   1000
-#define EXEC_DEFAULT_TIMEOUT_MS 30000
-#define EXEC_EVENT_MAX_BYTES    (64u * 1024 * 1024)
-#define JSON_FLAGS              (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define EXEC_EVENT_MAX_BYTES (64u * 1024 * 1024)
+#define JSON_FLAGS           (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* Column OIDs with a JSON type of their own, and the names of common types. */
 enum {
@@ -61,10 +59,10 @@ struct exec {
 	bool event;           /* print {"statusCode": ..., "body": ...} */
 	const char *database; /* --database, or NULL: the conninfo's */
 	/* the run */
-	uv_loop_t loop;
-	struct pgh_config *cfg;
-	struct pgh_pool *pool;
-	char *lookup_sql; /* type names the built-in table lacks */
+	struct pgh_exec_conn *conn; /* loop, configuration and pool */
+	struct pgh_config *cfg;     /* conn's */
+	FILE *out;                  /* where the answer goes */
+	char *lookup_sql;           /* type names the built-in table lacks */
 	struct exec_column *cols;
 	int ncols;
 	FILE *spool;           /* rows, comma-separated JSON objects */
@@ -325,9 +323,10 @@ static const struct pgh_job_output exec_output = {
     .finish = exec_finish_cb,
 };
 
-static void exec_pool_closed_cb(void *arg)
+/* The request is over: a warm connection's loop stops with its pool open. */
+static void exec_settled(struct exec *x)
 {
-	(void)arg;
+	uv_stop(&x->conn->loop);
 }
 
 /* Names for the column types the built-in table does not know. */
@@ -354,7 +353,7 @@ static void lookup_done_cb(struct pgh_job *job)
 	pgh_job_free(job);
 	free(x->lookup_sql);
 	x->lookup_sql = NULL;
-	pgh_pool_close(x->pool, exec_pool_closed_cb, x);
+	exec_settled(x);
 }
 
 /* One more query on the same connection when a column type is not known. */
@@ -378,7 +377,8 @@ static bool exec_start_lookup(struct exec *x)
 	    pgh_xasprintf("SELECT oid, typname FROM pg_catalog.pg_type WHERE oid IN (%s)", sql);
 	free(sql);
 	q.sql = x->lookup_sql;
-	job = pgh_job_new(&x->loop, x->pool, x->cfg, &q, &lookup_output, x, lookup_done_cb, x);
+	job = pgh_job_new(&x->conn->loop, x->conn->pool, x->cfg, &q, &lookup_output, x,
+	                  lookup_done_cb, x);
 	pgh_job_start(job);
 	return true;
 }
@@ -393,7 +393,7 @@ static void exec_job_done_cb(struct pgh_job *job)
 	ok = !pgh_state_failed(x->result.state);
 	if (ok && x->return_results && !x->command && exec_start_lookup(x))
 		return;
-	pgh_pool_close(x->pool, exec_pool_closed_cb, x);
+	exec_settled(x);
 }
 
 /* ---- the request -------------------------------------------------------- */
@@ -413,10 +413,10 @@ static void uuid_v4(char *out)
 	         b[13], b[14], b[15]);
 }
 
-/* Print a json-c value on stdout and drop it. */
-static void put_json(struct json_object *o)
+/* Print a json-c value and drop it. */
+static void put_json(FILE *out, struct json_object *o)
 {
-	fputs(json_object_to_json_string_ext(o, JSON_FLAGS), stdout);
+	fputs(json_object_to_json_string_ext(o, JSON_FLAGS), out);
 	json_object_put(o);
 }
 
@@ -439,8 +439,8 @@ static int exec_fail(const struct exec *x, int code, const char *msg)
 		json_object_object_add(env, "body", body);
 		body = env;
 	}
-	put_json(body);
-	fputc('\n', stdout);
+	put_json(x->out, body);
+	fputc('\n', x->out);
 	return code;
 }
 
@@ -463,8 +463,8 @@ static struct json_object *exec_columns(const struct exec *x)
 	return cols;
 }
 
-/* Copy the spooled rows (flushed by spool_settle()) to stdout. */
-static int copy_spool(FILE *spool)
+/* Copy the spooled rows (flushed by spool_settle()) to out. */
+static int copy_spool(FILE *spool, FILE *out)
 {
 	char buf[65536];
 	size_t n;
@@ -472,7 +472,7 @@ static int copy_spool(FILE *spool)
 	if (fseek(spool, 0, SEEK_SET) != 0)
 		return -EIO;
 	while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
-		if (fwrite(buf, 1, n, stdout) != n)
+		if (fwrite(buf, 1, n, out) != n)
 			return -EIO;
 	return ferror(spool) ? -EIO : 0;
 }
@@ -485,25 +485,27 @@ static int copy_spool(FILE *spool)
  */
 static int exec_print(struct exec *x)
 {
+	FILE *out = x->out;
+
 	if (x->event)
-		fputs("{\"statusCode\":200,\"body\":", stdout);
-	fputs("{\"status\":\"finished\",\"statement_id\":", stdout);
-	put_json(json_object_new_string(x->statement_id));
+		fputs("{\"statusCode\":200,\"body\":", out);
+	fputs("{\"status\":\"finished\",\"statement_id\":", out);
+	put_json(out, json_object_new_string(x->statement_id));
 	if (x->return_results) {
-		fputs(",\"columns\":", stdout);
-		put_json(exec_columns(x));
-		fputs(",\"rows\":[", stdout);
-		if (copy_spool(x->spool) < 0)
+		fputs(",\"columns\":", out);
+		put_json(out, exec_columns(x));
+		fputs(",\"rows\":[", out);
+		if (copy_spool(x->spool, out) < 0)
 			return -EIO;
-		fprintf(stdout, "],\"row_count\":%" PRIu64 ",\"truncated\":%s",
+		fprintf(out, "],\"row_count\":%" PRIu64 ",\"truncated\":%s",
 		        x->command ? x->affected : x->returned, x->truncated ? "true" : "false");
 	}
-	fputc('}', stdout);
+	fputc('}', out);
 	if (x->event)
-		fputc('}', stdout);
-	fputc('\n', stdout);
+		fputc('}', out);
+	fputc('\n', out);
 	/* ferror too: a write that failed inside an fputs above is past fflush. */
-	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -EIO;
+	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }
 
 /* ---- the spool ---------------------------------------------------------- */
@@ -567,25 +569,21 @@ static int exec_run(struct exec *x)
 	struct pgh_job *job;
 	int r;
 
-	r = uv_loop_init(&x->loop);
-	if (r < 0)
-		return exec_fail(x, PGH_EXEC_FAILED, uv_strerror(r));
 	/* --no-results spools nothing, so it needs no room in $TMPDIR. */
 	r = x->return_results ? spool_open(x) : 0;
-	if (r < 0) {
-		uv_loop_close(&x->loop);
+	if (r < 0)
 		return spool_fail(x, "create", -r);
-	}
 	uuid_v4(x->statement_id);
 	q.sql = x->sql;
 	q.timeout_ms = x->timeout_ms;
 	q.database = x->database;
-	x->pool = pgh_pool_new(&x->loop, x->cfg);
-	job = pgh_job_new(&x->loop, x->pool, x->cfg, &q, &exec_output, x, exec_job_done_cb, x);
+	/* What waits on an idle connection first: one the server closed since
+	 * the previous request is dropped before a job is given it. */
+	uv_run(&x->conn->loop, UV_RUN_NOWAIT);
+	job = pgh_job_new(&x->conn->loop, x->conn->pool, x->cfg, &q, &exec_output, x,
+	                  exec_job_done_cb, x);
 	pgh_job_start(job);
-	uv_run(&x->loop, UV_RUN_DEFAULT);
-	if (uv_loop_close(&x->loop) != 0)
-		pgh_bug("exec: handles left open at exit");
+	uv_run(&x->conn->loop, UV_RUN_DEFAULT);
 	if (pgh_state_failed(x->result.state))
 		return exec_fail(x, PGH_EXEC_FAILED,
 		                 x->result.error != NULL ? x->result.error : "query failed");
@@ -608,7 +606,6 @@ static void exec_free(struct exec *x)
 	if (x->spool != NULL)
 		fclose(x->spool);
 	pgh_result_clear(&x->result);
-	pgh_config_free(x->cfg);
 }
 
 /* ---- parsing the request ------------------------------------------------ */
@@ -817,22 +814,23 @@ static int parse_options(struct exec *x, int argc, char **argv, const char **eve
 	return 0;
 }
 
-/* The configuration: the one named, else the default file if there is one. */
-static int exec_config(struct exec *x, const char *path, bool explicit_path)
+int pgh_exec_config(const char *path, bool explicit_path, bool event, struct pgh_config **cfg,
+                    FILE *out)
 {
+	struct exec x = {.event = event, .out = out};
 	char *err = NULL;
 
 	if (!explicit_path && access(path, F_OK) < 0) {
-		x->cfg = pgh_config_new_default();
+		*cfg = pgh_config_new_default();
 		return 0;
 	}
-	if (pgh_config_load(path, &x->cfg, &err) < 0) {
-		/* On stderr with every line, and as JSON on stdout: exec | jq
+	if (pgh_config_load(path, cfg, &err) < 0) {
+		/* On stderr with every line, and as JSON in the answer: exec | jq
 		 * always has something to read. */
 		fprintf(stderr, "%s\n", err != NULL ? err : "configuration error");
 		if (err != NULL)
 			err[strcspn(err, "\n")] = '\0';
-		exec_fail(x, PGH_EXIT_CONFIG, err != NULL ? err : "configuration error");
+		exec_fail(&x, PGH_EXIT_CONFIG, err != NULL ? err : "configuration error");
 		free(err);
 		return -1;
 	}
@@ -850,15 +848,80 @@ static int event_unreadable(const struct exec *x, const char *path, const char *
 	return r;
 }
 
+void pgh_exec_conn_open(struct pgh_exec_conn *c, struct pgh_config *cfg)
+{
+	int r = uv_loop_init(&c->loop);
+
+	if (r < 0)
+		pgh_bug("exec: uv_loop_init: %s", uv_strerror(r));
+	c->cfg = cfg;
+	c->pool = pgh_pool_new(&c->loop, cfg);
+}
+
+static void conn_pool_closed_cb(void *arg)
+{
+	(void)arg;
+}
+
+void pgh_exec_conn_close(struct pgh_exec_conn *c)
+{
+	pgh_pool_close(c->pool, conn_pool_closed_cb, c);
+	uv_run(&c->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&c->loop) != 0)
+		pgh_bug("exec: handles left open at exit");
+	pgh_config_free(c->cfg);
+	c->cfg = NULL;
+	c->pool = NULL;
+}
+
+/* Run sql (taken) on c; the answer goes to x->out. */
+static int exec_request(struct exec *x, struct pgh_exec_conn *c, char *sql)
+{
+	int r;
+
+	if (strspn(sql, " \t\r\n;") == strlen(sql)) {
+		free(sql);
+		return exec_fail(x, PGH_EXEC_BAD_REQUEST, "the SQL is empty");
+	}
+	x->conn = c;
+	x->cfg = c->cfg;
+	x->sql = sql;
+	r = exec_run(x);
+	exec_free(x);
+	free(sql);
+	return r;
+}
+
+int pgh_exec_event(struct pgh_exec_conn *c, const char *text, uint64_t max_rows,
+                   uint64_t timeout_ms, FILE *out)
+{
+	struct exec x = {
+	    .max_rows = max_rows,
+	    .timeout_ms = timeout_ms,
+	    .return_results = true,
+	    .event = true,
+	    .out = out,
+	};
+	const char *why = NULL;
+	char *sql = pgh_exec_parse_event(text, &x.return_results, &why);
+
+	if (sql == NULL)
+		return exec_fail(&x, PGH_EXEC_BAD_REQUEST, why);
+	return exec_request(&x, c, sql);
+}
+
 int pgh_exec_main(const char *config_path, bool explicit_path, int argc, char **argv)
 {
 	struct exec x = {
-	    .max_rows = EXEC_DEFAULT_MAX_ROWS,
-	    .timeout_ms = EXEC_DEFAULT_TIMEOUT_MS,
+	    .max_rows = PGH_EXEC_DEFAULT_MAX_ROWS,
+	    .timeout_ms = PGH_EXEC_DEFAULT_TIMEOUT_MS,
 	    .return_results = true,
+	    .out = stdout,
 	};
 	const char *event = NULL, *why = NULL;
 	char *text = NULL, *sql = NULL;
+	struct pgh_exec_conn conn;
+	struct pgh_config *cfg;
 	int r;
 
 	if (parse_options(&x, argc, argv, &event, &why) < 0)
@@ -878,19 +941,14 @@ int pgh_exec_main(const char *config_path, bool explicit_path, int argc, char **
 	} else {
 		sql = pgh_xstrdup(argv[optind]);
 	}
-	if (strspn(sql, " \t\r\n;") == strlen(sql)) {
-		free(sql);
-		return exec_fail(&x, PGH_EXEC_BAD_REQUEST, "the SQL is empty");
-	}
-	if (exec_config(&x, config_path, explicit_path) < 0) {
+	if (pgh_exec_config(config_path, explicit_path, x.event, &cfg, x.out) < 0) {
 		free(sql);
 		return PGH_EXIT_CONFIG;
 	}
 	/* Errors are in the JSON answer; stderr says more only when asked. */
-	pgh_log_level = x.cfg->log_level >= LOG_DEBUG ? LOG_DEBUG : LOG_ERR;
-	x.sql = sql;
-	r = exec_run(&x);
-	exec_free(&x);
-	free(sql);
+	pgh_log_level = cfg->log_level >= LOG_DEBUG ? LOG_DEBUG : LOG_ERR;
+	pgh_exec_conn_open(&conn, cfg);
+	r = exec_request(&x, &conn, sql);
+	pgh_exec_conn_close(&conn);
 	return r;
 }

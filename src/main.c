@@ -11,6 +11,7 @@
 #include "pghealthd/config.h"
 #include "pghealthd/daemon.h"
 #include "pghealthd/exec.h"
+#include "pghealthd/lambda.h"
 #include "pghealthd/settings.h"
 #include "pghealthd/log.h"
 #include "pghealthd/status.h"
@@ -32,6 +33,7 @@ static void usage(FILE *out)
 	      "[--database NAME] SQL\n"
 	      "  pghealthd [-c FILE] exec --event FILE|-\n"
 	      "                                     one query, typed JSON on stdout\n"
+	      "  pghealthd [-c FILE] lambda         the same as an AWS Lambda function\n"
 	      "  pghealthd --help | --version\n"
 	      "\n"
 	      "Options:\n"
@@ -147,6 +149,11 @@ int main(int argc, char **argv)
 		return pgh_exec_main(config_path(cpath),
 		                     cpath != NULL || getenv("PGHEALTHD_CONFIG"), argc - optind + 1,
 		                     argv + optind - 1);
+	}
+	if (strcmp(cmd, "lambda") == 0 && optind == argc) {
+		tune_environment();
+		return pgh_lambda_main(config_path(cpath),
+		                       cpath != NULL || getenv("PGHEALTHD_CONFIG"));
 	}
 	if (optind < argc || (strcmp(cmd, "run") != 0 && strcmp(cmd, "once") != 0 &&
 	                      strcmp(cmd, "check-config") != 0 && strcmp(cmd, "status") != 0)) {

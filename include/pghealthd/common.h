@@ -21,6 +21,7 @@
 #define PGH_EXIT_CRITICAL  2
 #define PGH_EXIT_UNKNOWN   3
 #define PGH_EXIT_USAGE     64
+#define PGH_EXIT_SOFTWARE  70
 #define PGH_EXIT_CANTCREAT 73
 #define PGH_EXIT_CONFIG    78
 

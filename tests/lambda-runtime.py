@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""A stand-in of the AWS Lambda Runtime API, for the tests of `pghealthd lambda`.
+
+Written from AWS's documentation of the Runtime API ("Using the Lambda
+runtime API for custom runtimes", API version 2018-06-01):
+
+  GET  /2018-06-01/runtime/invocation/next
+       waits for an event; 200 with the event as the body and the headers
+       Lambda-Runtime-Aws-Request-Id, Lambda-Runtime-Deadline-Ms,
+       Lambda-Runtime-Invoked-Function-Arn, Lambda-Runtime-Trace-Id
+  POST /2018-06-01/runtime/invocation/{AwsRequestId}/response   202
+  POST /2018-06-01/runtime/invocation/{AwsRequestId}/error      202
+  POST /2018-06-01/runtime/init/error                           202
+       an unknown request id: 400; a body over 6 MB: 413
+
+No AWS service can be reached where the tests run, so this is what
+`pghealthd lambda` talks to there.  Besides the runtime's side it has the
+caller's, as `aws lambda invoke` would be:
+
+  lambda-runtime.py serve PORTFILE [TIMEOUT_S]
+      listen on 127.0.0.1 (a free port, written to PORTFILE); each
+      invocation's deadline is TIMEOUT_S (default 30) after it is handed out
+  lambda-runtime.py invoke PORT EVENT_JSON
+      invoke once; prints the function's answer, exits 0 for a response,
+      2 for an error (the error printed), 1 when nothing came back in time
+  lambda-runtime.py invoke-many PORT N EVENT_JSON
+      invoke N times in turn; exits 1 unless every answer is a response
+      with statusCode 200
+  lambda-runtime.py init-error PORT
+      prints what was posted to init/error, if anything (exit 0), else exit 1
+"""
+import http.client
+import http.server
+import json
+import queue
+import sys
+import threading
+import time
+import uuid
+
+PAYLOAD_MAX = 6 * 1024 * 1024
+PREFIX = "/2018-06-01/runtime"
+
+
+class Runtime:
+    def __init__(self, timeout_s):
+        self.timeout_s = timeout_s
+        self.events = queue.Queue()
+        self.lock = threading.Lock()
+        self.pending = {}  # request id -> [threading.Event, kind, body]
+        self.init_error = None
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def reply(self, code, body=b"", headers=None):
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def body(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        return self.rfile.read(n) if n > 0 else b""
+
+    def do_GET(self):
+        rt = self.server.runtime
+        if self.path == PREFIX + "/invocation/next":
+            rid, event = rt.events.get()
+            deadline = int((time.time() + rt.timeout_s) * 1000)
+            self.reply(200, event, {
+                "Lambda-Runtime-Aws-Request-Id": rid,
+                "Lambda-Runtime-Deadline-Ms": str(deadline),
+                "Lambda-Runtime-Invoked-Function-Arn":
+                    "arn:aws:lambda:us-east-1:123456789012:function:pghealthd",
+                "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000",
+            })
+        elif self.path == "/test/init-error":
+            if rt.init_error is None:
+                self.reply(404)
+            else:
+                self.reply(200, rt.init_error)
+        else:
+            self.reply(404)
+
+    def do_POST(self):
+        rt = self.server.runtime
+        body = self.body()
+        if len(body) > PAYLOAD_MAX:
+            self.reply(413, b'{"errorMessage":"payload too large"}')
+            return
+        if self.path == PREFIX + "/init/error":
+            rt.init_error = body
+            self.reply(202, b'{"status":"OK"}')
+            return
+        if self.path == "/test/invoke":
+            self.invoke(body)
+            return
+        parts = self.path[len(PREFIX):].split("/") if self.path.startswith(PREFIX) else []
+        # ["", "invocation", id, "response" | "error"]
+        if len(parts) == 4 and parts[1] == "invocation" and parts[3] in ("response", "error"):
+            with rt.lock:
+                slot = rt.pending.get(parts[2])
+            if slot is None or slot[0].is_set():
+                self.reply(400, b'{"errorMessage":"invalid request id","errorType":"InvalidRequestID"}')
+                return
+            slot[1], slot[2] = parts[3], body
+            if parts[3] == "error":
+                slot[2] = json.dumps({
+                    "type": self.headers.get("Lambda-Runtime-Function-Error-Type", ""),
+                    "body": json.loads(body or b"null"),
+                }).encode()
+            slot[0].set()
+            self.reply(202, b'{"status":"OK"}')
+            return
+        self.reply(404)
+
+    def invoke(self, event):
+        rt = self.server.runtime
+        rid = str(uuid.uuid4())
+        slot = [threading.Event(), None, None]
+        with rt.lock:
+            rt.pending[rid] = slot
+        rt.events.put((rid, event))
+        if not slot[0].wait(rt.timeout_s + 5):
+            self.reply(504, b'{"errorMessage":"Task timed out"}')
+            return
+        with rt.lock:
+            del rt.pending[rid]
+        self.reply(200, slot[2], {"X-Result": slot[1]})
+
+
+def serve(portfile, timeout_s):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    srv.runtime = Runtime(timeout_s)
+    with open(portfile + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    import os
+    os.rename(portfile + ".tmp", portfile)
+    srv.serve_forever()
+
+
+def invoke(port, event):
+    c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=120)
+    c.request("POST", "/test/invoke", body=event.encode())
+    r = c.getresponse()
+    body = r.read()
+    sys.stdout.write(body.decode())
+    if r.status != 200:
+        return 1
+    return 0 if r.getheader("X-Result") == "response" else 2
+
+
+def invoke_many(port, n, event):
+    c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=120)
+    for i in range(n):
+        c.request("POST", "/test/invoke", body=event.encode())
+        r = c.getresponse()
+        body = r.read()
+        if r.status != 200 or r.getheader("X-Result") != "response" \
+                or json.loads(body).get("statusCode") != 200:
+            sys.stdout.write("invocation %d: %s\n" % (i + 1, body.decode()))
+            return 1
+    return 0
+
+
+def init_error(port):
+    c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
+    c.request("GET", "/test/init-error")
+    r = c.getresponse()
+    body = r.read()
+    if r.status != 200:
+        return 1
+    sys.stdout.write(body.decode())
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "serve":
+        serve(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 30.0)
+    elif len(sys.argv) == 4 and sys.argv[1] == "invoke":
+        sys.exit(invoke(sys.argv[2], sys.argv[3]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "invoke-many":
+        sys.exit(invoke_many(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "init-error":
+        sys.exit(init_error(sys.argv[2]))
+    else:
+        sys.exit(__doc__)

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# `pghealthd lambda` under a stand-in of the Lambda Runtime API
+# (tests/lambda-runtime.py, written from AWS's documentation: no AWS service
+# can be reached here), against a real server: the query executor's own
+# examples answered exactly as `exec --event` answers them, a 400, a 500, a
+# timeout at the invocation's deadline, a server restart between
+# invocations, a configuration error reported to init/error, and 1000
+# invocations with flat memory.
+# Run alone: meson test -C build lambda
+#   or: PGHEALTHD=build/src/pghealthd tests/with-pg.sh tests/lambda.sh
+set -u
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+test_setup lambda jq python3
+exec_config
+
+standin=$here/lambda-runtime.py
+runtime_pid=
+function_pid=
+# runtime_start TIMEOUT_S: the stand-in, its port in $port.
+runtime_start() {
+	rm -f "$work/port"
+	python3 "$standin" serve "$work/port" "$1" &
+	runtime_pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$work/port" ] && break
+		sleep 0.05
+	done
+	port=$(cat "$work/port") || die "the Runtime API stand-in did not start"
+}
+# function_start [CONFIG]: pghealthd lambda on it.
+function_start() {
+	AWS_LAMBDA_RUNTIME_API=127.0.0.1:$port PGHEALTHD_CONFIG=${1:-$PGHEALTHD_CONFIG} \
+		"$PGHEALTHD" lambda 2>"$work/function.log" &
+	function_pid=$!
+}
+stop_all() {
+	[ -n "$function_pid" ] && kill "$function_pid" 2>/dev/null && wait "$function_pid" 2>/dev/null
+	[ -n "$runtime_pid" ] && kill "$runtime_pid" 2>/dev/null && wait "$runtime_pid" 2>/dev/null
+	function_pid= runtime_pid=
+	return 0
+}
+trap 'stop_all' EXIT
+invoke() { python3 "$standin" invoke "$port" "$1"; }
+# no_id: an answer without its statement_id, which is new each time.
+no_id() { sed 's/"statement_id":"[0-9a-f-]*"/"statement_id":"-"/'; }
+# same_as_exec EVENT MESSAGE: the function answers EVENT as exec --event does.
+same_as_exec() {
+	local got want
+	got=$(invoke "$1" | no_id)
+	want=$(printf '%s' "$1" | "$PGHEALTHD" exec --event - | no_id)
+	assert_eq "$want" "$got" "$2"
+}
+
+pgsql >/dev/null <<'SQL' || die "setup failed"
+CREATE TABLE customers (customer_id int, customer_name text, status text);
+INSERT INTO customers VALUES (1, 'Ada', 'active'), (2, 'Brian', 'inactive'), (3, 'Chen', 'active');
+CREATE TABLE sales_log (customer_id int, product_id int, sale_date date);
+CREATE TABLE sales_data (region text, sales_amount numeric(12,2), sale_date date);
+INSERT INTO sales_data VALUES ('north', 100.50, '2024-02-01'), ('south', 75.25, '2024-03-01'),
+	('north', 20.00, '2024-04-01'), ('west', 5.00, '2023-12-31');
+SQL
+
+runtime_start 30
+function_start
+
+# ---- the executor's own examples, as its README documents them -----------------------
+ex1='{"sql_query": "SELECT customer_id, customer_name FROM customers WHERE status = '"'active'"' LIMIT 100"}'
+ex2='{"sql_query": "INSERT INTO sales_log (customer_id, product_id, sale_date) VALUES (123, 456, CURRENT_DATE)", "return_results": false}'
+ex3='{"sql_query": "SELECT region, SUM(sales_amount) as total_sales, COUNT(*) as transaction_count FROM sales_data WHERE sale_date >= '"'2024-01-01'"' GROUP BY region ORDER BY total_sales DESC"}'
+test_invoke='{"sql_query": "SELECT 1 as test_column", "return_results": true}'
+
+a=$(invoke "$ex1")
+assert_eq 0 "$?" "basic SELECT: a response"
+assert_eq 200 "$(jq .statusCode <<<"$a")" "basic SELECT: statusCode 200"
+assert_eq '[{"customer_id":1,"customer_name":"Ada"},{"customer_id":3,"customer_name":"Chen"}]' \
+	"$(jq -c .body.rows <<<"$a")" "basic SELECT: the active customers, typed"
+same_as_exec "$ex1" "basic SELECT: byte for byte the answer of exec --event"
+a=$(invoke "$ex2")
+assert_eq '{"statusCode":200,"body":{"status":"finished","statement_id":"-"}}' "$(no_id <<<"$a")" \
+	"INSERT, return_results false: the executor's {status, statement_id}"
+assert_eq 1 "$(q "SELECT count(*) FROM sales_log WHERE customer_id = 123")" "the INSERT is committed"
+same_as_exec "$ex2" "INSERT: byte for byte the answer of exec --event"
+a=$(invoke "$ex3")
+assert_contains "$a" '"rows":[{"region":"north","total_sales":120.50,"transaction_count":2},{"region":"south","total_sales":75.25,"transaction_count":1}]' \
+	"analytics query: grouped and ordered, numbers typed with the server's digits"
+same_as_exec "$ex3" "analytics query: byte for byte the answer of exec --event"
+same_as_exec "$test_invoke" "the test invoke: byte for byte the answer of exec --event"
+assert_eq '[{"test_column":1}]' "$(invoke "$test_invoke" | jq -c .body.rows)" "the test invoke: test_column 1"
+
+# ---- 400 and 500 --------------------------------------------------------------------
+a=$(invoke '{"return_results": true}')
+assert_eq 400 "$(jq .statusCode <<<"$a")" "no sql_query: statusCode 400"
+assert_eq string "$(jq -r '.body.error | type' <<<"$a")" "400: body.error says why"
+same_as_exec '{"return_results": true}' "400: as exec --event answers it"
+a=$(invoke '{"sql_query": "SELECT * FROM no_such_table"}')
+assert_eq 500 "$(jq .statusCode <<<"$a")" "a failing query: statusCode 500"
+assert_eq '"error"' "$(jq .body.status <<<"$a")" "500: status error"
+assert_match 'no_such_table' "$(jq -r .body.message <<<"$a")" "500: the server's message"
+conns=$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pghealthd'")
+assert_eq 1 "$conns" "one warm connection between invocations"
+
+# ---- a server restart between invocations --------------------------------------------
+"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
+"$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null || die "start failed"
+a=$(invoke "$test_invoke")
+assert_eq 200 "$(jq .statusCode <<<"$a")" "after a server restart: reconnected, statusCode 200 $(jq -c .body.message <<<"$a")"
+
+# ---- 1000 invocations, memory flat --------------------------------------------------------
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$function_pid/status"; }
+python3 "$standin" invoke-many "$port" 100 "$ex3" >"$work/many.out"
+assert_eq 0 "$?" "100 invocations: all answered 200 $(cat "$work/many.out")"
+rss100=$(rss)
+python3 "$standin" invoke-many "$port" 900 "$ex3" >"$work/many.out"
+assert_eq 0 "$?" "900 more: all answered 200 $(cat "$work/many.out")"
+rss1000=$(rss)
+assert_le "$rss1000" $((rss100 + 512)) "memory flat: ${rss100} kB after 100 invocations, ${rss1000} kB after 1000"
+stop_all
+
+# ---- a timeout at the deadline ------------------------------------------------------------
+# Invocations of 3 s: the statement is cancelled before the deadline and
+# answered, and no query is left on the server.
+runtime_start 3
+function_start
+t0=$(now_ms)
+a=$(invoke '{"sql_query": "SELECT pg_sleep(20)"}')
+t1=$(now_ms)
+assert_eq 500 "$(jq .statusCode <<<"$a")" "past the deadline: statusCode 500"
+assert_match 'timeout|cancel' "$(jq -r .body.message <<<"$a")" "500: says it timed out ($(jq -r .body.message <<<"$a"))"
+assert_le $((t1 - t0)) 3000 "answered before the 3 s deadline ($((t1 - t0)) ms)"
+assert_eq 0 "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(20)%' AND state = 'active'")" \
+	"no query left running"
+assert_eq 200 "$(invoke "$test_invoke" | jq .statusCode)" "the next invocation is answered"
+stop_all
+
+# ---- a configuration error goes to init/error ------------------------------------------------
+printf '[target]\nconninfo = host=/nowhere\nno_such_key = 1\n' >"$work/bad.ini"
+runtime_start 30
+function_start "$work/bad.ini"
+wait "$function_pid"
+rc=$?
+function_pid=
+assert_eq 78 "$rc" "a bad configuration: exit 78"
+err=$(python3 "$standin" init-error "$port")
+assert_eq 0 "$?" "reported to init/error"
+assert_match 'no_such_key' "$err" "init/error names the bad key: $err"
+assert_eq "$(printf '%s' "$test_invoke" | PGHEALTHD_CONFIG=$work/bad.ini "$PGHEALTHD" exec --event - 2>/dev/null)" \
+	"$err" "init/error is the JSON exit 78 gives"
+stop_all
+
+finish
