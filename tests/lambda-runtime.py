@@ -26,6 +26,8 @@ caller's, as `aws lambda invoke` would be:
   lambda-runtime.py invoke-many PORT N EVENT_JSON
       invoke N times in turn; exits 1 unless every answer is a response
       with statusCode 200
+  lambda-runtime.py invoke-bench PORT N EVENT_JSON
+      invoke N times in turn, timing each; prints "N P50_MS P99_MS PER_S"
   lambda-runtime.py init-error PORT
       prints what was posted to init/error, if anything (exit 0), else exit 1
 """
@@ -53,6 +55,7 @@ class Runtime:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes
 
     def log_message(self, fmt, *args):
         pass
@@ -172,6 +175,26 @@ def invoke_many(port, n, event):
     return 0
 
 
+def invoke_bench(port, n, event):
+    c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=120)
+    lat = []
+    t0 = time.perf_counter()
+    for i in range(n):
+        t = time.perf_counter()
+        c.request("POST", "/test/invoke", body=event.encode())
+        r = c.getresponse()
+        body = r.read()
+        lat.append(time.perf_counter() - t)
+        if r.status != 200 or json.loads(body).get("statusCode") != 200:
+            sys.stdout.write("invocation %d: %s\n" % (i + 1, body.decode()))
+            return 1
+    total = time.perf_counter() - t0
+    lat.sort()
+    print("%d %.2f %.2f %.0f" % (n, lat[n // 2] * 1000, lat[min(n - 1, n * 99 // 100)] * 1000,
+                                 n / total))
+    return 0
+
+
 def init_error(port):
     c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
     c.request("GET", "/test/init-error")
@@ -190,6 +213,8 @@ if __name__ == "__main__":
         sys.exit(invoke(sys.argv[2], sys.argv[3]))
     elif len(sys.argv) == 5 and sys.argv[1] == "invoke-many":
         sys.exit(invoke_many(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "invoke-bench":
+        sys.exit(invoke_bench(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
     elif len(sys.argv) == 3 and sys.argv[1] == "init-error":
         sys.exit(init_error(sys.argv[2]))
     else:
