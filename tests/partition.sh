@@ -23,7 +23,7 @@
 #
 # Needs root and network namespaces; skipped (exit 77, with the reason)
 # where they cannot be made.  PGH_BLACKHOLE_S sets the between-rounds
-# blackhole (default 30).  Figures are printed as "figure: ..." lines.
+# blackhole (default 15).  Figures are printed as "figure: ..." lines.
 #
 # Run alone: meson test -C build partition
 #
@@ -108,7 +108,7 @@ lift a
 # 4. A blackhole between rounds
 # ===========================================================================
 scenario between_rounds
-hole_s=${PGH_BLACKHOLE_S:-30}
+hole_s=${PGH_BLACKHOLE_S:-15}
 q "CREATE SEQUENCE IF NOT EXISTS partition_seq" >/dev/null
 net_config "$conf" "$d/out" 5s connect_timeout=2s history=1000 log_level=debug
 add_check "$conf" counter "SELECT nextval('partition_seq') AS n" "timeout = 2s"
