@@ -1,11 +1,13 @@
 /*
  * common.c - allocation that cannot fail, and time formatting.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pghealthd/common.h"
 
@@ -147,4 +149,27 @@ const char *pgh_enum_name(const char *const *names, size_t n, unsigned v)
 int pgh_str_cmp_cb(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+FILE *pgh_tmpfile_unlinked(const char *name, const char **dir)
+{
+	const char *d = getenv("TMPDIR");
+	char *path;
+	FILE *f = NULL;
+	int fd, err;
+
+	*dir = d != NULL && d[0] != '\0' ? d : "/tmp";
+	path = pgh_xasprintf("%s/%s.XXXXXX", *dir, name);
+	fd = mkstemp(path);
+	err = fd < 0 ? errno : unlink(path) < 0 ? errno : 0;
+	free(path);
+	if (err == 0 && (f = fdopen(fd, "w+")) == NULL)
+		err = errno;
+	if (err != 0) {
+		if (fd >= 0)
+			close(fd);
+		errno = err;
+		return NULL;
+	}
+	return f;
 }

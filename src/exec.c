@@ -510,34 +510,11 @@ static int exec_print(struct exec *x)
 
 /* ---- the spool ---------------------------------------------------------- */
 
-/*
- * An unlinked temp file in $TMPDIR (default /tmp), where the README says it
- * is: glibc's tmpfile() ignores TMPDIR.  Unlinked at once, so nothing is
- * left behind however the process ends.
- */
+/* Rows spooled to an unlinked file in $TMPDIR, where README says it is. */
 static int spool_open(struct exec *x)
 {
-	const char *dir = getenv("TMPDIR");
-	char *path;
-	int fd, err;
-
-	x->spool_dir = dir != NULL && dir[0] != '\0' ? dir : "/tmp";
-	path = pgh_xasprintf("%s/pghealthd-exec.XXXXXX", x->spool_dir);
-	fd = mkstemp(path);
-	if (fd < 0) {
-		err = errno;
-		free(path);
-		return -err;
-	}
-	err = unlink(path) < 0 ? errno : 0;
-	free(path);
-	if (err == 0 && (x->spool = fdopen(fd, "w+")) == NULL)
-		err = errno;
-	if (err != 0) {
-		close(fd);
-		return -err;
-	}
-	return 0;
+	x->spool = pgh_tmpfile_unlinked("pghealthd-exec", &x->spool_dir);
+	return x->spool != NULL ? 0 : -errno;
 }
 
 /* The last buffered rows go to the file now: rewinding would flush them
@@ -908,6 +885,13 @@ int pgh_exec_event(struct pgh_exec_conn *c, const char *text, uint64_t max_rows,
 	if (sql == NULL)
 		return exec_fail(&x, PGH_EXEC_BAD_REQUEST, why);
 	return exec_request(&x, c, sql);
+}
+
+void pgh_exec_event_error(FILE *out, int code, const char *msg)
+{
+	struct exec x = {.event = true, .out = out};
+
+	exec_fail(&x, code, msg);
 }
 
 int pgh_exec_main(const char *config_path, bool explicit_path, int argc, char **argv)

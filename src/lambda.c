@@ -44,7 +44,6 @@
 struct lambda {
 	const char *api; /* host:port */
 	CURL *curl;
-	struct curl_slist *headers; /* for the POSTs */
 	/* the invocation */
 	char request_id[128];
 	uint64_t deadline_ms; /* 0: none given */
@@ -222,25 +221,6 @@ static bool post_error(struct lambda *l, const char *path, const char *type, con
 
 /* ---- the answer file and the limits ------------------------------------------ */
 
-/* An unlinked file in $TMPDIR (Lambda's /tmp), nothing left however we end. */
-static FILE *answer_open(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path = pgh_xasprintf("%s/pghealthd-lambda.XXXXXX",
-	                           dir != NULL && dir[0] != '\0' ? dir : "/tmp");
-	int fd = mkstemp(path);
-	FILE *f = NULL;
-
-	if (fd >= 0) {
-		unlink(path);
-		f = fdopen(fd, "w+");
-		if (f == NULL)
-			close(fd);
-	}
-	free(path);
-	return f;
-}
-
 /*
  * The executor's settings, by the names it documents: DEFAULT_SQL_LIMIT
  * (rows, 0 = no limit) and SQL_POLL_MAX_SECONDS (seconds, fractions
@@ -295,12 +275,10 @@ static void answer_one(struct lambda *l, struct pgh_exec_conn *conn)
 	char *path;
 
 	if (l->event_too_large)
-		fputs("{\"statusCode\":400,\"body\":{\"error\":\"request too large\"}}\n",
-		      l->answer);
+		pgh_exec_event_error(l->answer, PGH_EXEC_BAD_REQUEST, "the request is over 6 MB");
 	else if (timeout == 0)
-		fputs("{\"statusCode\":500,\"body\":{\"status\":\"error\",\"message\":"
-		      "\"no time left before the invocation's deadline\"}}\n",
-		      l->answer);
+		pgh_exec_event_error(l->answer, PGH_EXEC_FAILED,
+		                     "no time left before the invocation's deadline");
 	else
 		pgh_exec_event(conn, l->event != NULL ? l->event : "", l->max_rows, timeout,
 		               l->answer);
@@ -322,7 +300,7 @@ int pgh_lambda_main(const char *config_path, bool explicit_path)
 	struct lambda l = {.api = getenv("AWS_LAMBDA_RUNTIME_API")};
 	struct pgh_exec_conn conn;
 	struct pgh_config *cfg = NULL;
-	const char *why;
+	const char *why, *tmpdir;
 	int rc = PGH_EXIT_CONFIG;
 
 	if (l.api == NULL || l.api[0] == '\0') {
@@ -335,10 +313,10 @@ int pgh_lambda_main(const char *config_path, bool explicit_path)
 		fprintf(stderr, "pghealthd lambda: cannot initialise libcurl\n");
 		return PGH_EXIT_SOFTWARE;
 	}
-	l.answer = answer_open();
+	l.answer = pgh_tmpfile_unlinked("pghealthd-lambda", &tmpdir);
 	if (l.answer == NULL) {
-		fprintf(stderr, "pghealthd lambda: cannot create the answer file in $TMPDIR: %s\n",
-		        strerror(errno));
+		fprintf(stderr, "pghealthd lambda: cannot create the answer file in %s: %s\n",
+		        tmpdir, strerror(errno));
 		rc = PGH_EXIT_SOFTWARE;
 		goto out;
 	}

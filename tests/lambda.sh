@@ -101,10 +101,19 @@ conns=$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pghea
 assert_eq 1 "$conns" "one warm connection between invocations"
 
 # ---- a server restart between invocations --------------------------------------------
-"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
-"$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null || die "start failed"
-a=$(invoke "$test_invoke")
-assert_eq 200 "$(jq .statusCode <<<"$a")" "after a server restart: reconnected, statusCode 200 $(jq -c .body.message <<<"$a")"
+# Once after an invocation that succeeded (the connection idle), once after
+# one that failed (its transaction still being ended when the answer went).
+restart() {
+	"$PGH_FIXTURE" stopserver "$PGH_FIXTURE_DIR" fast >/dev/null || die "stop failed"
+	"$PGH_FIXTURE" startserver "$PGH_FIXTURE_DIR" >/dev/null || die "start failed"
+}
+for before in "$test_invoke" '{"sql_query": "SELECT * FROM no_such_table"}'; do
+	invoke "$before" >/dev/null
+	restart
+	a=$(invoke "$test_invoke")
+	assert_eq 200 "$(jq .statusCode <<<"$a")" \
+		"a server restart after $(jq -r .sql_query <<<"$before"): reconnected, statusCode 200 $(jq -c .body.message <<<"$a")"
+done
 
 # ---- 1000 invocations, memory flat --------------------------------------------------------
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$function_pid/status"; }

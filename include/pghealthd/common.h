@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define PGH_MUSTCHECK                       __attribute__((warn_unused_result))
 #define PGH_PRINTF(f, a)                    __attribute__((format(printf, f, a)))
@@ -51,5 +52,13 @@ void pgh_format_age(uint64_t ms, char *buf, size_t len);
 
 /* Format a wall-clock time in ms as 20261121T140500Z (buf >= 17). */
 void pgh_format_stamp(uint64_t ms, char *buf, size_t len);
+
+/*
+ * A new file in $TMPDIR (default /tmp; glibc's tmpfile() ignores TMPDIR),
+ * named NAME.XXXXXX and unlinked at once, so nothing is left behind however
+ * the process ends; open for reading and writing.  *dir is the directory,
+ * for messages.  NULL with errno set when it cannot be made.
+ */
+FILE *pgh_tmpfile_unlinked(const char *name, const char **dir);
 
 #endif

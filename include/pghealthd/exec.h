@@ -41,6 +41,10 @@ void pgh_exec_conn_close(struct pgh_exec_conn *c);
 int pgh_exec_event(struct pgh_exec_conn *c, const char *text, uint64_t max_rows,
                    uint64_t timeout_ms, FILE *out);
 
+/* An error answer in the --event shape: 400 for PGH_EXEC_BAD_REQUEST, else
+ * 500, with msg, written to out. */
+void pgh_exec_event_error(FILE *out, int code, const char *msg);
+
 /*
  * Load the configuration as exec does: path, or libpq's defaults when
  * explicit_path is false and it does not exist.  On an error the answer
