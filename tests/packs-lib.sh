@@ -47,7 +47,7 @@ wait_sql() {
 # faketime_clock FILE: FILE holds a clock offset (+0 to begin with) that a
 # process started with `faked FILE CMD...` reads at every call (Debian's
 # libfaketime, LD_PRELOAD); the monotonic clock is left alone.  Write
-# "+SECONDS" to it to move that process's clock.
+# "+SECONDS" to it with set_clock to move that process's clock.
 faketime_clock() {
 	local f
 	faketime_lib=
@@ -55,8 +55,15 @@ faketime_clock() {
 		[ -e "$f" ] && faketime_lib=$f
 	done
 	[ -n "$faketime_lib" ] || die "libfaketime is not installed (apt-get install libfaketime)"
-	echo +0 >"$1"
-	chmod 644 "$1"
+	set_clock "$1" 0
+}
+# set_clock FILE SECONDS: the offset replaced whole (a new file renamed over
+# it), never truncated first: a process reading it then would see no offset
+# and its clock would fall back to the real one for that call.
+set_clock() {
+	echo "+$2" >"$1.new"
+	chmod 644 "$1.new"
+	mv -f "$1.new" "$1"
 }
 faked() { # FILE CMD...
 	local clock=$1
@@ -84,7 +91,7 @@ start_faked() {
 		die "start under libfaketime failed"
 }
 move_clock() { # SECONDS
-	echo "+$1" >"$clock"
+	set_clock "$clock" "$1"
 	wait_sql "SELECT now() > to_timestamp($t0 + $1)" "the server's clock $1 s ahead"
 }
 next_xid() { # XID

@@ -90,7 +90,7 @@ assert_eq "$PGDATABASE" "$(column_of pgbouncer_clients_waiting database)" "$roun
 assert_eq 1 "$(column_of pgbouncer_clients_waiting cl_waiting)" "$round: one client waits"
 assert_eq 2 "$(column_of pgbouncer_db_connections current_connections)" "$round: 2 server connections"
 
-echo +31 >"$clock"
+set_clock "$clock" 31
 wait_for 10000 pool_atleast maxwait 31 || die "pgbouncer's clock did not move"
 round=waited
 run_once "$conf" 2 "$round: critical"

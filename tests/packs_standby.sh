@@ -156,7 +156,7 @@ t0=$(sb -c "SELECT extract(epoch FROM pg_last_xact_replay_timestamp())::int")
 pgsql -c "INSERT INTO pgh_more SELECT generate_series(1, 1000)" >/dev/null
 sb_wait "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()" "WAL received, not replayed"
 sb_clock_at() { # SECONDS past the last replayed commit
-	echo "+$(($1 + t0 - $(date +%s)))" >"$sb_clock"
+	set_clock "$sb_clock" "$(($1 + t0 - $(date +%s)))"
 	sb_wait "SELECT now() >= to_timestamp($t0 + $1)" "the standby's clock $1 s past $t0"
 }
 sb_clock_at 240
@@ -166,7 +166,7 @@ sb_clock_at 360
 run_once "$conf" 1 "$round: 6 minutes: a warning"
 assert_eq findings "$(pack_state standby_replay_delay)" "$round: standby_replay_delay finds replay 6 minutes behind"
 assert_eq t "$(pack_column standby_replay_delay replay_paused)" "$round: and says replay is paused"
-echo +0 >"$sb_clock"
+set_clock "$sb_clock" 0
 sb -c "SELECT pg_wal_replay_resume()" >/dev/null || die "resume failed"
 caught_up
 run_once "$conf" 0 "$round: resumed: no warning"
@@ -218,7 +218,7 @@ caught_up
 # Then replay stops after WAL sent at +0; the primary's clock, moved 4, then
 # 6 minutes on, is what the standby's next reply is measured against.
 lag_at() { # SECONDS: the primary's clock that far on, the standby's reply read
-	echo "+$1" >"$clock"
+	set_clock "$clock" "$1"
 	pgsql -c "INSERT INTO pgh_more VALUES (2)" >/dev/null
 	wait_sql "SELECT replay_lag > interval '$(($1 - 30)) seconds' FROM pg_stat_replication" \
 		"replay_lag past $(($1 - 30)) s"
@@ -226,7 +226,7 @@ lag_at() { # SECONDS: the primary's clock that far on, the standby's reply read
 round=lag-time
 sb -c "SELECT pg_wal_replay_pause()" >/dev/null || die "pause failed"
 sb_wait "SELECT pg_is_wal_replay_paused()" "replay paused"
-echo +0 >"$clock"
+set_clock "$clock" 0
 pgsql -c "INSERT INTO pgh_more SELECT generate_series(1, 1000)" >/dev/null
 sb_wait "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()" "WAL received, not replayed"
 lag_at 240
@@ -235,7 +235,7 @@ assert_eq ok "$(pack_state replication_lag)" "$round: 4 minutes is no replicatio
 lag_at 360
 run_once "$primary_conf" 1 "$round: replay_lag $(q "SELECT replay_lag FROM pg_stat_replication"): a warning"
 assert_eq replication_lag "$(findings)" "$round: replication_lag finds replay 6 minutes behind"
-echo +0 >"$clock"
+set_clock "$clock" 0
 sb -c "SELECT pg_wal_replay_resume()" >/dev/null || die "resume failed"
 caught_up
 
