@@ -57,6 +57,14 @@ char *pgh_xstrndup(const char *s, size_t n)
 	return p;
 }
 
+void pgh_wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 char *pgh_xasprintf(const char *fmt, ...)
 {
 	va_list ap;

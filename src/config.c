@@ -368,11 +368,8 @@ static int load_password(struct pfile *f, const char *value)
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
 	char *path = NULL, *text, *nl;
 
-	if (cfg->password != NULL) {
-		explicit_bzero(cfg->password, strlen(cfg->password));
-		free(cfg->password);
-		cfg->password = NULL;
-	}
+	pgh_wipe_free(cfg->password);
+	cfg->password = NULL;
 	free(cfg->password_file);
 	cfg->password_file = NULL;
 	if (value[0] == '\0')
@@ -888,9 +885,8 @@ void pgh_config_free(struct pgh_config *cfg)
 		pgh_where_free(cfg->checks[i].where_expr);
 	}
 	free(cfg->checks);
-	if (cfg->password != NULL)
-		explicit_bzero(cfg->password, strlen(cfg->password));
-	free(cfg->password);
+	pgh_wipe_free(cfg->password);
+	free(cfg->login_user);
 	for (const struct opt *o = opts; o < opts + N_OPTS; o++) {
 		if (strcmp(o->section, "check") == 0)
 			continue;

@@ -109,10 +109,7 @@ static void conn_server(const struct pgh_conn *c, char *buf, size_t len)
 /* Forget password_command's answer, leaving no copy in freed memory. */
 static void conn_forget_password(struct pgh_conn *c)
 {
-	if (c->password != NULL) {
-		explicit_bzero(c->password, strlen(c->password));
-		free(c->password);
-	}
+	pgh_wipe_free(c->password);
 	free(c->user);
 	c->password = NULL;
 	c->user = NULL;
@@ -228,6 +225,20 @@ static bool conn_idle_closed(struct pgh_conn *c)
 	char b;
 
 	return recv(PQsocket(c->pg), &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+bool pgh_pool_has_idle(const struct pgh_pool *p)
+{
+	char b;
+
+	/* Nothing to read: a server ending the session sends a FATAL message
+	 * first, and a loop that has not run since has not read it. */
+	for (unsigned i = 0; i < p->n_conns; i++)
+		if (p->conns[i]->state == PGH_CONN_IDLE &&
+		    recv(PQsocket(p->conns[i]->pg), &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+	return false;
 }
 
 /* How long a closed session may keep its slot waiting for the server. */
@@ -544,6 +555,8 @@ static PGconn *conn_start(const struct pgh_config *cfg, const char *database, co
 		kw[n] = "application_name", val[n++] = cfg->application_name;
 	if (cfg->password != NULL)
 		kw[n] = "password", val[n++] = cfg->password;
+	if (cfg->login_user != NULL)
+		kw[n] = "user", val[n++] = cfg->login_user;
 	if (password != NULL)
 		kw[n] = "password", val[n++] = password;
 	if (user != NULL)

@@ -53,14 +53,6 @@ struct pgh_cred {
 	void *closed_arg;
 };
 
-static void wipe_free(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 struct pgh_cred *pgh_cred_new(uv_loop_t *loop, const struct pgh_config *cfg)
 {
 	struct pgh_cred *cr = pgh_xcalloc(1, sizeof(*cr));
@@ -155,8 +147,8 @@ static void cred_free(struct pgh_cred *cr)
 	void (*cb)(void *) = cr->closed_cb;
 	void *arg = cr->closed_arg;
 
-	wipe_free(cr->password);
-	wipe_free(cr->user);
+	pgh_wipe_free(cr->password);
+	pgh_wipe_free(cr->user);
 	free(cr);
 	if (cb != NULL)
 		cb(arg);
@@ -195,8 +187,8 @@ static void cred_run_over(struct pgh_cred *cr)
 		free(cr->obuf);
 		cr->obuf = NULL;
 	}
-	wipe_free(cr->password);
-	wipe_free(cr->user);
+	pgh_wipe_free(cr->password);
+	pgh_wipe_free(cr->user);
 	cr->password = password;
 	cr->user = user;
 	cr->fetched_at = uv_now(cr->loop);
@@ -384,16 +376,16 @@ void pgh_cred_invalidate(struct pgh_cred *cr)
 {
 	if (cr->password != NULL)
 		pgh_info("password_command: the server refused the password; it runs again");
-	wipe_free(cr->password);
-	wipe_free(cr->user);
+	pgh_wipe_free(cr->password);
+	pgh_wipe_free(cr->user);
 	cr->password = cr->user = NULL;
 }
 
 void pgh_cred_set_config(struct pgh_cred *cr, const struct pgh_config *cfg)
 {
 	cr->cfg = cfg;
-	wipe_free(cr->password);
-	wipe_free(cr->user);
+	pgh_wipe_free(cr->password);
+	pgh_wipe_free(cr->user);
 	cr->password = cr->user = NULL;
 }
 

@@ -20,6 +20,12 @@
  * capped by the invocation's deadline (Lambda-Runtime-Deadline-Ms) less a
  * margin for the cancel and the answer, so Lambda never kills the process
  * with a query running.
+ *
+ * Configuration the Lambda way: PGHEALTHD_PARAMETER_<VAR> variables are
+ * filled from Parameter Store first, then the limits and the configuration
+ * are read; PGHEALTHD_SECRET_ID names the Secrets Manager secret that holds
+ * the login, fetched at init and again when it is older than password_ttl
+ * (both through the Parameters and Secrets extension, lambda_ext.h).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -35,7 +41,9 @@
 #include "pghealthd/config.h"
 #include "pghealthd/exec.h"
 #include "pghealthd/lambda.h"
+#include "pghealthd/lambda_ext.h"
 #include "pghealthd/log.h"
+#include "pghealthd/pool.h"
 
 #define RUNTIME_PATH       "/2018-06-01/runtime"
 #define EVENT_MAX_BYTES    (6u * 1024 * 1024) /* Lambda's own payload limit */
@@ -55,6 +63,14 @@ struct lambda {
 	/* limits, from the environment */
 	uint64_t max_rows;
 	uint64_t timeout_ms;
+	/* the login, from Secrets Manager */
+	const char *secret_id; /* NULL: the configuration's own ways */
+	uint64_t secret_at;    /* when it was fetched */
+	/* once set up: the configuration and the warm connection */
+	const char *config_path;
+	bool explicit_path;
+	struct pgh_config *cfg; /* owned by conn; NULL until set up */
+	struct pgh_exec_conn conn;
 };
 
 /* ---- the HTTP side --------------------------------------------------------- */
@@ -219,6 +235,13 @@ static bool post_error(struct lambda *l, const char *path, const char *type, con
 	return post_answer(l, path, type);
 }
 
+/* A setup error into the answer file, as the JSON exec's exit 78 gives. */
+static void setup_failed(struct lambda *l, const char *msg)
+{
+	pgh_error("lambda: %s", msg);
+	pgh_exec_event_error(l->answer, PGH_EXIT_CONFIG, msg);
+}
+
 /* ---- the answer file and the limits ------------------------------------------ */
 
 /*
@@ -267,9 +290,57 @@ static uint64_t invocation_timeout(const struct lambda *l)
 	           : l->timeout_ms;
 }
 
+/* ---- the login ---------------------------------------------------------------- */
+
+/* The secret's login into cfg: the password, and the user when it names one. */
+static char *login_from_secret(struct lambda *l, struct pgh_config *cfg)
+{
+	char *password, *user, *err;
+
+	if ((err = pgh_ext_secret(l->curl, l->secret_id, &password, &user)) != NULL)
+		return err;
+	pgh_wipe_free(cfg->password);
+	cfg->password = password;
+	free(cfg->login_user);
+	cfg->login_user = user;
+	l->secret_at = pgh_now_ms();
+	return NULL;
+}
+
+/* The login at init: NULL, or the message of an init error. */
+static char *login_init(struct lambda *l, struct pgh_config *cfg)
+{
+	l->secret_id = getenv("PGHEALTHD_SECRET_ID");
+	if (l->secret_id == NULL || l->secret_id[0] == '\0') {
+		l->secret_id = NULL;
+		return NULL;
+	}
+	if (cfg->password_command != NULL)
+		return pgh_xstrdup("PGHEALTHD_SECRET_ID and password_command both set: choose one");
+	if (cfg->password_file != NULL)
+		return pgh_xstrdup("PGHEALTHD_SECRET_ID and password_file both set: choose one");
+	return login_from_secret(l, cfg);
+}
+
+/* Before an invocation: the login fetched again when a new connection is
+ * to log in (a rotated password takes effect there) or when it is older
+ * than password_ttl; on failure the last one is kept, and logged why. */
+static void login_refresh(struct lambda *l)
+{
+	char *err;
+
+	if (l->secret_id == NULL || (pgh_pool_has_idle(l->conn.pool) &&
+	                             pgh_now_ms() - l->secret_at < l->cfg->password_ttl_ms))
+		return;
+	if ((err = login_from_secret(l, l->cfg)) != NULL) {
+		pgh_warn("lambda: %s; the last login is kept", err);
+		free(err);
+	}
+}
+
 /* ---- the loop -------------------------------------------------------------- */
 
-static void answer_one(struct lambda *l, struct pgh_exec_conn *conn)
+static void answer_one(struct lambda *l)
 {
 	uint64_t timeout = invocation_timeout(l);
 	char *path;
@@ -280,7 +351,7 @@ static void answer_one(struct lambda *l, struct pgh_exec_conn *conn)
 		pgh_exec_event_error(l->answer, PGH_EXEC_FAILED,
 		                     "no time left before the invocation's deadline");
 	else
-		pgh_exec_event(conn, l->event != NULL ? l->event : "", l->max_rows, timeout,
+		pgh_exec_event(&l->conn, l->event != NULL ? l->event : "", l->max_rows, timeout,
 		               l->answer);
 	path = pgh_xasprintf("/invocation/%s/%s", l->request_id,
 	                     ferror(l->answer) ? "error" : "response");
@@ -295,12 +366,48 @@ static void answer_one(struct lambda *l, struct pgh_exec_conn *conn)
 	free(path);
 }
 
+/*
+ * Everything an answer needs: the parameters, the limits, the
+ * configuration, the login and the connection.  On failure the answer file
+ * holds the JSON exec's exit 78 gives and nothing is kept: the next try
+ * starts over.
+ */
+static bool setup(struct lambda *l)
+{
+	struct pgh_config *cfg;
+	const char *why;
+	char *err = NULL;
+
+	/* Parameters first: they may set the limits and the configuration. */
+	if ((err = pgh_ext_parameters(l->curl)) != NULL || (why = limits_from_env(l)) != NULL) {
+		setup_failed(l, err != NULL ? err : why);
+		free(err);
+		return false;
+	}
+	if (pgh_exec_config(l->config_path, l->explicit_path, true, &cfg, l->answer) < 0)
+		return false;
+	pgh_log_level = cfg->log_level;
+	if ((err = login_init(l, cfg)) != NULL) {
+		setup_failed(l, err);
+		free(err);
+		pgh_config_free(cfg);
+		return false;
+	}
+	pgh_exec_conn_open(&l->conn, cfg);
+	l->cfg = cfg;
+	pgh_info("lambda: ready, runtime API at %s", l->api);
+	return true;
+}
+
 int pgh_lambda_main(const char *config_path, bool explicit_path)
 {
-	struct lambda l = {.api = getenv("AWS_LAMBDA_RUNTIME_API")};
-	struct pgh_exec_conn conn;
-	struct pgh_config *cfg = NULL;
-	const char *why, *tmpdir;
+	struct lambda l = {
+	    .api = getenv("AWS_LAMBDA_RUNTIME_API"),
+	    .config_path = config_path,
+	    .explicit_path = explicit_path,
+	};
+	const char *tmpdir;
+	char *path;
 	int rc = PGH_EXIT_CONFIG;
 
 	if (l.api == NULL || l.api[0] == '\0') {
@@ -320,22 +427,27 @@ int pgh_lambda_main(const char *config_path, bool explicit_path)
 		rc = PGH_EXIT_SOFTWARE;
 		goto out;
 	}
-	if ((why = limits_from_env(&l)) != NULL) {
-		fprintf(stderr, "pghealthd lambda: %s\n", why);
-		post_error(&l, "/init/error", "Runtime.ConfigError", why);
-		goto out;
-	}
-	if (pgh_exec_config(config_path, explicit_path, true, &cfg, l.answer) < 0) {
+	/* The extension answers only once an invocation has begun (AWS's
+	 * documentation): a setup that asks it waits for the first event, and
+	 * its failure is that invocation's error, tried again at the next. */
+	if (!pgh_ext_wanted() && !setup(&l)) {
 		post_answer(&l, "/init/error", "Runtime.ConfigError");
 		goto out;
 	}
-	pgh_log_level = cfg->log_level;
-	pgh_exec_conn_open(&conn, cfg);
-	pgh_info("lambda: ready, runtime API at %s", l.api);
-	while (next_event(&l))
-		answer_one(&l, &conn);
+	while (next_event(&l)) {
+		if (l.cfg != NULL) {
+			login_refresh(&l);
+		} else if (!setup(&l)) {
+			path = pgh_xasprintf("/invocation/%s/error", l.request_id);
+			post_answer(&l, path, "Runtime.ConfigError");
+			free(path);
+			continue;
+		}
+		answer_one(&l);
+	}
 	/* Lambda ends the process; here the runtime went away. */
-	pgh_exec_conn_close(&conn);
+	if (l.cfg != NULL)
+		pgh_exec_conn_close(&l.conn); /* frees l.cfg */
 	rc = PGH_EXIT_SOFTWARE;
 out:
 	free(l.event);

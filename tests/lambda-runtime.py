@@ -13,13 +13,33 @@ runtime API for custom runtimes", API version 2018-06-01):
   POST /2018-06-01/runtime/init/error                           202
        an unknown request id: 400; a body over 6 MB: 413
 
+and, when serve is given a STORE file, the AWS Parameters and Secrets
+Lambda Extension's localhost endpoint, from AWS's documentation ("Use
+Secrets Manager secrets in Lambda functions", "Using Parameter Store
+parameters in AWS Lambda functions"):
+
+  GET /systemsmanager/parameters/get?name=NAME[&withDecryption=true]
+       200 with GetParameter's JSON {"Parameter": {..., "Value"}, ...}
+  GET /secretsmanager/get?secretId=ID
+       200 with GetSecretValue's JSON {"ARN", "Name", "SecretString", ...}
+       every request needs X-Aws-Parameters-Secrets-Token (the function's
+       AWS_SESSION_TOKEN), else 401; the extension answers only in the
+       INVOKE phase, so before the first event is handed out: 400; a name
+       not in the store: 400 ParameterNotFound / ResourceNotFoundException
+
+STORE is JSON, read again at every request (a test rotates a secret by
+renaming a new file over it): {"token": T, "parameters": {NAME: VALUE},
+"secure": [NAME...], "secrets": {ID: SECRET_STRING}}.  GET /test/ext-log on
+the extension's port lists the names asked for, in order (never a value).
+
 No AWS service can be reached where the tests run, so this is what
 `pghealthd lambda` talks to there.  Besides the runtime's side it has the
 caller's, as `aws lambda invoke` would be:
 
-  lambda-runtime.py serve PORTFILE [TIMEOUT_S]
+  lambda-runtime.py serve PORTFILE [TIMEOUT_S [STORE]]
       listen on 127.0.0.1 (a free port, written to PORTFILE); each
-      invocation's deadline is TIMEOUT_S (default 30) after it is handed out
+      invocation's deadline is TIMEOUT_S (default 30) after it is handed out;
+      with STORE, the extension too (its port written to PORTFILE.ext)
   lambda-runtime.py invoke PORT EVENT_JSON
       invoke once; prints the function's answer, exits 0 for a response,
       2 for an error (the error printed), 1 when nothing came back in time
@@ -28,16 +48,20 @@ caller's, as `aws lambda invoke` would be:
       with statusCode 200
   lambda-runtime.py invoke-bench PORT N EVENT_JSON
       invoke N times in turn, timing each; prints "N P50_MS P99_MS PER_S"
+  lambda-runtime.py ext-log EXT_PORT
+      prints the extension's log of names asked for (JSON)
   lambda-runtime.py init-error PORT
       prints what was posted to init/error, if anything (exit 0), else exit 1
 """
 import http.client
 import http.server
 import json
+import os
 import queue
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 
 PAYLOAD_MAX = 6 * 1024 * 1024
@@ -51,6 +75,8 @@ class Runtime:
         self.lock = threading.Lock()
         self.pending = {}  # request id -> [threading.Event, kind, body]
         self.init_error = None
+        self.invoking = False  # an event was handed out: the INVOKE phase
+        self.ext_log = []
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -77,6 +103,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rt = self.server.runtime
         if self.path == PREFIX + "/invocation/next":
             rid, event = rt.events.get()
+            rt.invoking = True
             deadline = int((time.time() + rt.timeout_s) * 1000)
             self.reply(200, event, {
                 "Lambda-Runtime-Aws-Request-Id": rid,
@@ -140,15 +167,90 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(200, slot[2], {"X-Result": slot[1]})
 
 
-def serve(portfile, timeout_s):
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class ExtensionHandler(Handler):
+    ARN = "arn:aws:{}:us-east-1:123456789012:{}"
+
+    def fail(self, code, kind, message):
+        self.reply(code, json.dumps({"__type": kind, "message": message}).encode())
+
+    def do_GET(self):
+        rt = self.server.runtime
+        url = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        if url.path == "/test/ext-log":
+            self.reply(200, json.dumps(rt.ext_log).encode())
+            return
+        with open(self.server.store) as f:
+            store = json.load(f)
+        if self.headers.get("X-Aws-Parameters-Secrets-Token") != store["token"]:
+            self.fail(401, "Unauthorized", "missing or wrong X-Aws-Parameters-Secrets-Token")
+            return
+        if not rt.invoking:
+            self.fail(400, "NotReady", "the extension answers in the INVOKE phase only")
+            return
+        if url.path == "/systemsmanager/parameters/get" and "name" in query:
+            name = query["name"][0]
+            rt.ext_log.append("parameter " + name)
+            if name not in store.get("parameters", {}):
+                self.fail(400, "ParameterNotFound", "parameter {} not found".format(name))
+                return
+            secure = name in store.get("secure", [])
+            decrypt = query.get("withDecryption", ["false"])[0] == "true"
+            value = store["parameters"][name]
+            self.reply(200, json.dumps({
+                "Parameter": {
+                    "ARN": self.ARN.format("ssm", "parameter/" + name.lstrip("/")),
+                    "DataType": "text",
+                    "LastModifiedDate": "2026-01-01T00:00:00.000Z",
+                    "Name": name,
+                    "Selector": None,
+                    "SourceResult": None,
+                    "Type": "SecureString" if secure else "String",
+                    "Value": value if decrypt or not secure else "AQICAHh-encrypted",
+                    "Version": 1,
+                },
+                "ResultMetadata": {},
+            }).encode())
+        elif url.path == "/secretsmanager/get" and "secretId" in query:
+            sid = query["secretId"][0]
+            rt.ext_log.append("secret " + sid)
+            if sid not in store.get("secrets", {}):
+                self.fail(400, "ResourceNotFoundException",
+                          "Secrets Manager can't find the specified secret.")
+                return
+            self.reply(200, json.dumps({
+                "ARN": sid if sid.startswith("arn:") else self.ARN.format("secretsmanager", "secret:" + sid),
+                "CreatedDate": "2026-01-01T00:00:00.000Z",
+                "Name": sid.split(":")[-1],
+                "SecretString": store["secrets"][sid],
+                "VersionId": str(uuid.uuid4()),
+                "VersionStages": ["AWSCURRENT"],
+                "ResultMetadata": {},
+            }).encode())
+        else:
+            self.reply(404)
+
+    def do_POST(self):
+        self.reply(404)
+
+
+def listen(handler, runtime, portfile):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     srv.daemon_threads = True
-    srv.runtime = Runtime(timeout_s)
+    srv.runtime = runtime
     with open(portfile + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
     os.rename(portfile + ".tmp", portfile)
-    srv.serve_forever()
+    return srv
+
+
+def serve(portfile, timeout_s, store):
+    rt = Runtime(timeout_s)
+    if store is not None:
+        ext = listen(ExtensionHandler, rt, portfile + ".ext")
+        ext.store = store
+        threading.Thread(target=ext.serve_forever, daemon=True).start()
+    listen(Handler, rt, portfile).serve_forever()
 
 
 def invoke(port, event):
@@ -208,13 +310,18 @@ def init_error(port):
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "serve":
-        serve(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 30.0)
+        serve(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 30.0,
+              sys.argv[4] if len(sys.argv) > 4 else None)
     elif len(sys.argv) == 4 and sys.argv[1] == "invoke":
         sys.exit(invoke(sys.argv[2], sys.argv[3]))
     elif len(sys.argv) == 5 and sys.argv[1] == "invoke-many":
         sys.exit(invoke_many(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
     elif len(sys.argv) == 5 and sys.argv[1] == "invoke-bench":
         sys.exit(invoke_bench(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "ext-log":
+        c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=10)
+        c.request("GET", "/test/ext-log")
+        sys.stdout.write(c.getresponse().read().decode())
     elif len(sys.argv) == 3 and sys.argv[1] == "init-error":
         sys.exit(init_error(sys.argv[2]))
     else:

@@ -33,6 +33,8 @@ void *pgh_xrealloc(void *p, size_t n);
 char *pgh_xstrdup(const char *s);
 char *pgh_xstrndup(const char *s, size_t n);
 char *pgh_xasprintf(const char *fmt, ...) PGH_PRINTF(1, 2);
+/* Free a string that held a secret, zeroed first; NULL is fine. */
+void pgh_wipe_free(char *s);
 
 /* qsort/bsearch callback for an array of char *: strcmp order. */
 int pgh_str_cmp_cb(const void *a, const void *b);

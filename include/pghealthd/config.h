@@ -85,6 +85,7 @@ struct pgh_config {
 	char *conninfo;         /* libpq conninfo or URI; "" = libpq defaults/PG* */
 	char *password_file;    /* resolved path, or NULL */
 	char *password;         /* read from password_file; never printed or logged */
+	char *login_user;       /* set with password by `lambda` (a secret's username), or NULL */
 	char *password_command; /* a command that prints the password (or JSON), or NULL */
 	uint64_t password_command_timeout_ms; /* default 10s */
 	uint64_t password_ttl_ms;             /* default 10m; 0: for every new connection */

@@ -201,4 +201,9 @@ unsigned pgh_pool_attempts(const struct pgh_pool *p);
 
 void pgh_pool_get_stats(const struct pgh_pool *p, struct pgh_pool_stats *st);
 
+/* Whether an idle connection is open with nothing to read (the server has
+ * said nothing since, not even that it ends the session): the next request
+ * most likely needs no new login. */
+bool pgh_pool_has_idle(const struct pgh_pool *p);
+
 #endif
