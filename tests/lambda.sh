@@ -219,13 +219,7 @@ pw="pgh-Lx1-$(od -An -tx8 -N8 /dev/urandom | tr -d ' \n')"
 pw2="pgh-Lx2-$(od -An -tx8 -N8 /dev/urandom | tr -d ' \n')"
 pgsql -c "SET password_encryption = 'scram-sha-256'" -c "CREATE ROLE pgh_lambda LOGIN PASSWORD '$pw'" \
 	-c "CREATE DATABASE pgh_sales OWNER pgh_lambda" >/dev/null || die "cannot create the role"
-hba=$PGH_FIXTURE_DIR/data/pg_hba.conf
-{
-	echo "host all pgh_lambda 127.0.0.1/32 scram-sha-256"
-	cat "$hba"
-} >"$work/pg_hba.conf"
-cat "$work/pg_hba.conf" >"$hba"
-pgsql -c "SELECT pg_reload_conf()" >/dev/null || die "pg_reload_conf failed"
+hba_password_over_tcp pgh_lambda
 arn=arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift-credentials-AbCdEf
 store() { # PASSWORD: the stand-in's store, replaced whole
 	jq -n --arg pw "$1" --arg arn "$arn" '{token: "session-token-1",

@@ -436,6 +436,22 @@ jget() { # FILTER
 
 # exec_config: $work/exec.ini with an empty conninfo (libpq uses the
 # fixture's PG* variables), exported as $PGHEALTHD_CONFIG.
+# hba_password_over_tcp ROLES: the fixture's server asks ROLES (comma
+# separated) for a scram-sha-256 password over TCP (a pg_hba.conf line ahead
+# of the fixture's, the file rewritten in place: it keeps its owner), and the
+# reload has taken effect: the first role without a password is refused.
+hba_password_over_tcp() {
+	local hba=$PGH_FIXTURE_DIR/data/pg_hba.conf
+	{
+		echo "host all $1 127.0.0.1/32 scram-sha-256"
+		cat "$hba"
+	} >"$work/pg_hba.conf"
+	cat "$work/pg_hba.conf" >"$hba"
+	pgsql -c "SELECT pg_reload_conf()" >/dev/null || die "pg_reload_conf failed"
+	wait_for 5000 bash -c "! PGPASSWORD='' psql -X -w -h 127.0.0.1 -p $PGPORT -U ${1%%,*} -d postgres \
+		-c 'SELECT 1' >/dev/null 2>&1" || die "the server still lets ${1%%,*} in without a password"
+}
+
 exec_config() {
 	printf '[target]\nconninfo =\n' >"$work/exec.ini"
 	export PGHEALTHD_CONFIG=$work/exec.ini

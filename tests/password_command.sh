@@ -23,15 +23,7 @@ rotated="pgh-Cmd2-$(od -An -tx8 -N8 /dev/urandom | tr -d ' \n')"
 pgsql -c "SET password_encryption = 'scram-sha-256'" \
 	-c "CREATE ROLE pwmon LOGIN PASSWORD '$secret'" \
 	-c "CREATE ROLE pwother LOGIN PASSWORD '$secret'" || die "cannot create the roles"
-hba=$PGH_FIXTURE_DIR/data/pg_hba.conf
-{
-	echo "host all pwmon,pwother 127.0.0.1/32 scram-sha-256"
-	cat "$hba"
-} >"$work/pg_hba.conf"
-cat "$work/pg_hba.conf" >"$hba"
-pgsql -c "SELECT pg_reload_conf()" >/dev/null || die "pg_reload_conf failed"
-wait_for 5000 bash -c "! PGPASSWORD='' psql -X -w -h 127.0.0.1 -p $PGPORT -U pwmon -d postgres \
-	-c 'SELECT 1' >/dev/null 2>&1" || die "the server still lets pwmon in without a password"
+hba_password_over_tcp pwmon,pwother
 
 ci="host=127.0.0.1 port=$PGPORT dbname=postgres user=pwmon connect_timeout=5"
 secret_file=$work/secret
